@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded-postgres.ts';
+import { migrate } from '../../src/store/migrate.ts';
+
+/**
+ * Every test file gets its own fresh, migrated database on a real PostgreSQL:
+ * the server named by DATABASE_URL when set (CI runs the suite that way too),
+ * otherwise an embedded server in `.test-data/` that this process starts.
+ */
+export interface TestDatabase {
+  connectionString: string;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+let embedded: Promise<EmbeddedDatabase> | undefined;
+
+async function serverUrl(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  embedded ??= startEmbeddedPostgres(join(process.cwd(), '.test-data'), () => undefined);
+  return (await embedded).connectionString;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = await serverUrl();
+  const name = `gatehouse_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const connectionString = url.toString();
+  await migrate(connectionString);
+  const pool = new pg.Pool({ connectionString, max: 20 });
+  return {
+    connectionString,
+    pool,
+    async drop() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Stops the embedded server, if this process started one. Call once per test file, last. */
+export async function stopTestServer(): Promise<void> {
+  if (!embedded) return;
+  const server = await embedded;
+  embedded = undefined;
+  await server.stop();
+}
