@@ -1,0 +1,83 @@
+import { queueNames } from '../jobs/queue.ts';
+import type { PlatformContext } from '../processing/context.ts';
+import { withTransaction } from '../store/db.ts';
+import { nextAttemptDelaySeconds } from './schedule.ts';
+
+/**
+ * One delivery attempt of a stored callback. Only HTTP 200 counts as
+ * delivered. Every attempt is recorded (status, latency, response excerpt);
+ * the next attempt is scheduled by the real platform's schedule in the same
+ * transaction that records this one, so a crash cannot lose the retry.
+ */
+interface CallbackRow {
+  id: bigint;
+  url: string;
+  body: string;
+  status: string;
+  attempts: number;
+  created_at: Date;
+  first_attempt_at: Date | null;
+}
+
+const responseExcerptMax = 512;
+
+export async function deliverCallback(context: PlatformContext, callbackId: bigint): Promise<void> {
+  const { rows } = await context.pool.query<CallbackRow>(
+    `SELECT c.id, c.url, c.body, c.status, c.attempts, c.created_at,
+       (SELECT min(attempted_at) FROM callback_attempts a WHERE a.callback_id = c.id) AS first_attempt_at
+     FROM callbacks c WHERE c.id = $1`,
+    [String(callbackId)],
+  );
+  const callback = rows[0];
+  if (!callback || callback.status !== 'pending') return;
+  const attempt = await post(callback.url, callback.body, context.config.callbackTimeoutMs);
+  await withTransaction(context.pool, async (tx) => {
+    // Lock and re-check: another node may have delivered it meanwhile.
+    const locked = await tx.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1 FOR UPDATE', [String(callbackId)]);
+    if (locked.rows[0]?.status !== 'pending') return;
+    const attemptNumber = locked.rows[0].attempts + 1;
+    await tx.query(
+      `INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [String(callbackId), attemptNumber, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+    );
+    if (attempt.httpStatus === 200) {
+      await tx.query(`UPDATE callbacks SET status = 'delivered', attempts = $2, delivered_at = now(), next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
+      return;
+    }
+    const firstAttemptAt = callback.first_attempt_at ?? context.now();
+    const elapsedSeconds = (context.now().getTime() - firstAttemptAt.getTime()) / 1000;
+    const delaySeconds = nextAttemptDelaySeconds(attemptNumber, elapsedSeconds);
+    if (delaySeconds === null) {
+      await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
+      return;
+    }
+    const scaledSeconds = delaySeconds * context.config.callbackScheduleScale;
+    await tx.query(`UPDATE callbacks SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [String(callbackId), attemptNumber, scaledSeconds]);
+    await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx, startAfterSeconds: scaledSeconds });
+  });
+}
+
+interface AttemptResult {
+  httpStatus: number | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  error: string | null;
+}
+
+async function post(url: string, body: string, timeoutMs: number): Promise<AttemptResult> {
+  const startedAt = performance.now();
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'Gatehouse-Callbacks/1' },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text().catch(() => '');
+    return { httpStatus: response.status, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: text.slice(0, responseExcerptMax), error: null };
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { httpStatus: null, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: null, error: message.slice(0, responseExcerptMax) };
+  }
+}

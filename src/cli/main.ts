@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { signGateRequest } from '../signature/index.ts';
+import { createPool } from '../store/db.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded-postgres.ts';
+import { migrate } from '../store/migrate.ts';
+import { createProject, listProjects, type ProjectMode } from '../store/projects.ts';
+
+/**
+ * `npm run gatehouse -- <command>`: operator commands against the same
+ * database the server uses (DATABASE_URL, or the embedded server in DATA_DIR,
+ * running or not).
+ */
+const usage = `Usage: gatehouse <command> [options]
+
+Commands:
+  project create --name N --mode test|production [--callback-url URL] [--json]
+  project list [--json]
+  sign --secret S            reads a Gate request (JSON) on stdin, prints it signed
+
+Environment: DATABASE_URL, DATA_DIR (default ./.gatehouse)`;
+
+class UsageError extends Error {}
+
+async function withDatabase<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    const dataDir = resolve(process.env.DATA_DIR ?? './.gatehouse');
+    url = runningEmbeddedUrl(dataDir);
+    if (!url) {
+      embedded = await startEmbeddedPostgres(dataDir, () => undefined);
+      url = embedded.connectionString;
+    }
+  }
+  await migrate(url);
+  const pool = createPool(url, 2);
+  try {
+    return await work(pool);
+  } finally {
+    await pool.end();
+    if (embedded) await embedded.stop();
+  }
+}
+
+/** The embedded server a running `npm start` owns, if there is one. */
+function runningEmbeddedUrl(dataDir: string): string | undefined {
+  const pidFile = join(dataDir, 'pg', 'postmaster.pid');
+  const portFile = join(dataDir, 'pg-port');
+  if (!existsSync(pidFile) || !existsSync(portFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  const port = Number(readFileSync(portFile, 'utf8').trim());
+  return `postgres://postgres:gatehouse-embedded@127.0.0.1:${port}/gatehouse`;
+}
+
+async function projectCommand(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { name: { type: 'string' }, mode: { type: 'string' }, 'callback-url': { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (action === 'create') {
+    if (!values.name) throw new UsageError('--name is required');
+    if (values.mode !== 'test' && values.mode !== 'production') throw new UsageError('--mode must be test or production');
+    const callbackUrl = values['callback-url'];
+    if (callbackUrl !== undefined && !/^https?:\/\/\S+$/.test(callbackUrl)) throw new UsageError('--callback-url must be an http(s) URL');
+    const project = await withDatabase((pool) => createProject(pool, { name: values.name!, mode: values.mode as ProjectMode, callbackUrl }));
+    if (values.json) process.stdout.write(`${JSON.stringify({ project_id: Number(project.id), secret_key: project.secretKey })}\n`);
+    else process.stdout.write(`Created ${project.mode} project ${project.id} "${project.name}"\nsecret_key: ${project.secretKey}\n`);
+    return;
+  }
+  if (action === 'list') {
+    const projects = await withDatabase((pool) => listProjects(pool));
+    const rows = projects.map((project) => ({ project_id: Number(project.id), name: project.name, mode: project.mode, callback_url: project.callbackUrl }));
+    if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+    else for (const row of rows) process.stdout.write(`${row.project_id}\t${row.mode}\t${row.name}\t${row.callback_url ?? ''}\n`);
+    return;
+  }
+  throw new UsageError(`unknown project command: ${action ?? '(none)'}`);
+}
+
+async function signCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { secret: { type: 'string' } } });
+  if (!values.secret) throw new UsageError('--secret is required');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new UsageError('stdin is not JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UsageError('stdin must be a JSON object');
+  process.stdout.write(`${JSON.stringify(signGateRequest(body as Record<string, unknown>, values.secret))}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  if (command === 'project') return projectCommand(rest);
+  if (command === 'sign') return signCommand(rest);
+  throw new UsageError(`unknown command: ${command}`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gatehouse: ${(error as Error).message}\n\n${usage}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`gatehouse: ${(error as Error).message}\n`);
+  process.exit(1);
+});

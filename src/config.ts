@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Every setting comes from the environment; README's configuration table
+ * lists them. Public URLs appear inside callbacks and redirect data, so they
+ * are settings rather than guesses from the request.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** Base URL customers and merchants reach this process at. */
+  publicUrl: string;
+  publicGateUrl: string;
+  publicSandboxUrl: string;
+  /** Pool size of the application's PostgreSQL connections. */
+  databasePoolSize: number;
+  /** OAuth credentials the built-in PayPal sandbox accepts (test projects use them). */
+  sandboxClientId: string;
+  sandboxClientSecret: string;
+  sandboxWebhookId: string;
+  sandboxTimeoutScenarioDelayMs: number;
+  sandboxPendingCompletionDelayMs: number;
+  /** PayPal live API for production projects. */
+  paypalLiveBaseUrl: string;
+  paypalWebhookId: string | undefined;
+  providerTimeoutMs: number;
+  /** Callback HTTP timeout. */
+  callbackTimeoutMs: number;
+  /** Jobs: how often idle workers poll (pg-boss minimum is 0.5 s); local sends wake workers at once. */
+  jobPollingIntervalSeconds: number;
+  /** Seconds between callback retries are multiplied by this (tests shrink the real schedule). */
+  callbackScheduleScale: number;
+  logLevel: string;
+  seedDemoProject: boolean;
+  bodyLimitBytes: number;
+}
+
+function integer(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export function loadConfig(overrides: Partial<Config> = {}): Config {
+  const port = overrides.port ?? integer('PORT', 8080);
+  const publicUrl = (overrides.publicUrl ?? process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
+  return {
+    port,
+    host: process.env.HOST ?? '0.0.0.0',
+    dataDir: process.env.DATA_DIR ?? './.gatehouse',
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    publicUrl,
+    publicGateUrl: process.env.PUBLIC_GATE_URL ?? publicUrl,
+    publicSandboxUrl: process.env.PUBLIC_SANDBOX_URL ?? `${publicUrl}/sandbox/paypal`,
+    databasePoolSize: integer('DATABASE_POOL_SIZE', 16),
+    sandboxClientId: process.env.SANDBOX_PAYPAL_CLIENT_ID ?? 'gatehouse-sandbox-client',
+    sandboxClientSecret: process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? randomBytes(24).toString('base64url'),
+    sandboxWebhookId: process.env.SANDBOX_PAYPAL_WEBHOOK_ID ?? 'WH-GATEHOUSE-SANDBOX',
+    sandboxTimeoutScenarioDelayMs: integer('SANDBOX_TIMEOUT_SCENARIO_DELAY_MS', 15_000),
+    sandboxPendingCompletionDelayMs: integer('SANDBOX_PENDING_COMPLETION_DELAY_MS', 5_000),
+    paypalLiveBaseUrl: process.env.PAYPAL_LIVE_BASE_URL ?? 'https://api-m.paypal.com',
+    paypalWebhookId: process.env.PAYPAL_WEBHOOK_ID || undefined,
+    providerTimeoutMs: integer('PROVIDER_TIMEOUT_MS', 10_000),
+    callbackTimeoutMs: integer('CALLBACK_TIMEOUT_MS', 10_000),
+    jobPollingIntervalSeconds: integer('JOB_POLLING_INTERVAL_SECONDS', 2),
+    callbackScheduleScale: integer('CALLBACK_SCHEDULE_SCALE', 1),
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+    seedDemoProject: process.env.SEED_DEMO_PROJECT !== 'false',
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576),
+    ...overrides,
+  };
+}

@@ -1,0 +1,119 @@
+import PgBoss from 'pg-boss';
+import type pg from 'pg';
+import type { Queryable } from '../store/db.ts';
+
+/**
+ * Background work goes through pg-boss queues in PostgreSQL, so it survives a
+ * crash and N nodes share it (SKIP LOCKED fetching). Jobs are sent inside the
+ * transaction that makes them necessary (transactional outbox): if the
+ * transaction rolls back, the job never existed.
+ */
+export const queueNames = {
+  /** Call the provider for a new operation (create order, capture a hold, void, refund, payout). */
+  operationExecute: 'operation-execute',
+  /** The customer approved at PayPal: capture (sale) or authorize (auth) the order. */
+  operationComplete: 'operation-complete',
+  /** Re-read the provider's view of a pending or unknown outcome. */
+  operationPoll: 'operation-poll',
+  /** Deliver one callback attempt. */
+  callbackDeliver: 'callback-deliver',
+} as const;
+export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+export interface OperationJob {
+  operationId: string;
+}
+export interface CallbackJob {
+  callbackId: string;
+}
+
+export interface SendOptions {
+  /** The open transaction to enqueue in. */
+  db?: Queryable;
+  startAfterSeconds?: number;
+  /** At most one queued job per key (e.g. one completion per operation). */
+  singletonKey?: string;
+}
+
+export interface QueueSettings {
+  connectionString: string;
+  pollingIntervalSeconds: number;
+  /** A job still active after this long is presumed lost with its node and retried. */
+  expireInSeconds: number;
+  maintenanceIntervalSeconds: number;
+}
+
+export class JobQueue {
+  readonly boss: PgBoss;
+  private readonly localWorkers = new Map<QueueName, string[]>();
+
+  constructor(private readonly settings: QueueSettings) {
+    this.boss = new PgBoss({
+      connectionString: settings.connectionString,
+      schema: 'pgboss',
+      max: 6,
+      application_name: 'gatehouse-jobs',
+      maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
+    });
+    this.boss.on('error', () => undefined);
+  }
+
+  async start(): Promise<void> {
+    await this.boss.start();
+    for (const name of Object.values(queueNames)) {
+      await this.boss.createQueue(name, {
+        name,
+        retryLimit: 20,
+        retryDelay: 2,
+        retryBackoff: true,
+        expireInSeconds: this.settings.expireInSeconds,
+        retentionDays: 14,
+      });
+    }
+  }
+
+  async send(name: QueueName, data: object, options: SendOptions = {}): Promise<void> {
+    const db = options.db;
+    await this.boss.send(name, data, {
+      startAfter: options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined,
+      singletonKey: options.singletonKey,
+      db: db ? { executeSql: (text: string, values: unknown[]) => db.query(text, values) } : undefined,
+    });
+  }
+
+  /** Wakes this node's idle workers of `name` now instead of at their next poll. */
+  wake(name: QueueName): void {
+    for (const id of this.localWorkers.get(name) ?? []) this.boss.notifyWorker(id);
+  }
+
+  /**
+   * Runs `handle` for each job; one job's failure fails (and retries) only that
+   * job. `parallel` workers poll independently.
+   */
+  async work<T>(name: QueueName, parallel: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+    for (let index = 0; index < parallel; index += 1) {
+      const id = await this.boss.work<T>(
+        name,
+        { batchSize: 4, pollingIntervalSeconds: this.settings.pollingIntervalSeconds },
+        async (jobs) => {
+          await Promise.all(
+            jobs.map(async (job) => {
+              try {
+                await handle(job.data, job);
+              } catch (error) {
+                await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+              }
+            }),
+          );
+        },
+      );
+      this.localWorkers.set(name, [...(this.localWorkers.get(name) ?? []), id]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
+  }
+}
+
+export type { pg };

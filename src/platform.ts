@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import type pg from 'pg';
+import { deliverCallback } from './callbacks/deliver.ts';
+import type { Config } from './config.ts';
+import { gateRoutes } from './gate/routes.ts';
+import { walletReturnRoutes } from './gate/wallet-return.ts';
+import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
+import { JobQueue, queueNames, type CallbackJob, type OperationJob } from './jobs/queue.ts';
+import { createPaypalMethod } from './methods/paypal.ts';
+import type { PaymentMethod } from './methods/types.ts';
+import type { PlatformContext } from './processing/context.ts';
+import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
+import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
+import { createPool, settingOrCreate } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { paypalWebhookRoutes } from './webhooks/paypal.ts';
+import pgDefault from 'pg';
+
+/**
+ * One Gatehouse node: HTTP (Gate, wallet returns, webhooks, the PayPal
+ * sandbox), job workers and the database connection. Nodes are stateless;
+ * start as many as you like on one PostgreSQL.
+ */
+export interface Platform {
+  app: FastifyInstance;
+  context: PlatformContext;
+  url: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Secrets the logger must never print, wherever they appear. */
+export const redactedPaths = [
+  'secret_key', '*.secret_key', 'secretKey', '*.secretKey', 'signature', '*.signature', '*.*.signature',
+  'req.headers.authorization', 'headers.authorization', 'clientSecret', '*.clientSecret', 'password', '*.password',
+];
+
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: { paths: redactedPaths, censor: '***' } });
+}
+
+export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.dataDir, (message) => log.info(message));
+    databaseUrl = embedded.connectionString;
+  }
+  await migrate(databaseUrl, (message) => log.debug(message));
+  const pool = createPool(databaseUrl, config.databasePoolSize);
+  // The sandbox keeps pg's default types and its own connections: it stands for an outside service.
+  const sandboxPool = new pgDefault.Pool({ connectionString: databaseUrl, max: 8 });
+  sandboxPool.on('error', () => undefined);
+  const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
+  const urlSigningKey = await settingOrCreate(pool, 'url_signing_key', () => randomBytes(32).toString('base64url'));
+  const queue = new JobQueue({
+    connectionString: databaseUrl,
+    pollingIntervalSeconds: config.jobPollingIntervalSeconds,
+    expireInSeconds: Math.max(60, Math.ceil((config.providerTimeoutMs * 3) / 1000)),
+    maintenanceIntervalSeconds: 30,
+  });
+  await queue.start();
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    // Never coerce, strip or default: the signature covers the body as sent.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  const internalUrl = `http://127.0.0.1:${config.port}`;
+  const paypal = createPaypalMethod({
+    sandboxApiUrl: `${internalUrl}/sandbox/paypal`,
+    sandboxClientId: config.sandboxClientId,
+    sandboxClientSecret,
+    liveApiUrl: config.paypalLiveBaseUrl,
+    timeoutMs: config.providerTimeoutMs,
+  });
+  const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
+  const usdRates = usdRateCache(pool);
+  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey };
+
+  app.setErrorHandler(gateErrorHandler(log));
+  app.setNotFoundHandler(notFoundHandler);
+  // The PayPal JS SDK example in the spec posts JSON without a content type.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+  });
+  app.get('/health', async () => ({ status: 'ok' }));
+  await app.register(gateRoutes, { context });
+  await app.register(walletReturnRoutes, { context });
+  await app.register(paypalWebhookRoutes, {
+    context,
+    settings: { sandboxWebhookId: config.sandboxWebhookId, liveWebhookId: config.paypalWebhookId, clientFor: paypal.clientFor },
+  });
+  await app.register(paypalSandboxPlugin, {
+    prefix: '/sandbox/paypal',
+    pool: sandboxPool,
+    clientId: config.sandboxClientId,
+    clientSecret: sandboxClientSecret,
+    publicBaseUrl: config.publicSandboxUrl,
+    webhookUrl: () => `${internalUrl}/v2/webhooks/paypal/sandbox`,
+    webhookId: config.sandboxWebhookId,
+    timeoutScenarioDelayMs: config.sandboxTimeoutScenarioDelayMs,
+    pendingCompletionDelayMs: config.sandboxPendingCompletionDelayMs,
+  });
+
+  await startWorkers(context);
+  await app.listen({ port: config.port, host: config.host });
+
+  return {
+    app,
+    context,
+    url: internalUrl,
+    databaseUrl,
+    async stop() {
+      await app.close();
+      await queue.stop();
+      await pool.end();
+      await sandboxPool.end();
+      if (embedded) await embedded.stop();
+    },
+  };
+}
+
+async function startWorkers(context: PlatformContext): Promise<void> {
+  const { queue } = context;
+  await queue.work<OperationJob>(queueNames.operationExecute, 2, (job) => executeOperation(context, BigInt(job.operationId)));
+  await queue.work<OperationJob>(queueNames.operationComplete, 2, (job) => completeOperation(context, BigInt(job.operationId)));
+  await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, 1, (job) =>
+    pollOperation(context, BigInt(job.operationId), job.pollNumber ?? 0),
+  );
+  await queue.work<CallbackJob>(queueNames.callbackDeliver, 2, (job) => deliverCallback(context, BigInt(job.callbackId)));
+}
+
+/** FX rates change rarely; re-read them every 30 s rather than per request. */
+function usdRateCache(pool: pg.Pool): () => Promise<ReadonlyMap<string, string>> {
+  let cached: { at: number; rates: ReadonlyMap<string, string> } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < 30_000) return cached.rates;
+    const { rows } = await pool.query<{ quote: string; rate: string }>(`SELECT quote, rate::text AS rate FROM fx_rates WHERE base = 'USD'`);
+    cached = { at: Date.now(), rates: new Map(rows.map((row) => [row.quote.trim(), row.rate])) };
+    return cached.rates;
+  };
+}

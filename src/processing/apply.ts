@@ -1,0 +1,163 @@
+import type pg from 'pg';
+import { errorCodes } from '../domain/errors.ts';
+import { isFinalOperationStatus, paymentStatusAfter, type OperationOutcome as FinalOutcome } from '../domain/statuses.ts';
+import type { Payer } from '../methods/types.ts';
+import { withTransaction } from '../store/db.ts';
+import {
+  lockOperation,
+  lockPaymentByRef,
+  updateOperation,
+  updatePayment,
+  type OperationRecord,
+  type PaymentChanges,
+  type PaymentRecord,
+} from '../store/payments.ts';
+import { findProject, type Project } from '../store/projects.ts';
+import type { PlatformContext } from './context.ts';
+import { enqueueCallback } from './outbox.ts';
+
+/** A provider result to record on an operation. */
+export type ProviderResult =
+  | { kind: 'redirect'; providerPaymentId: string; redirectUrl: string; raw?: unknown }
+  | { kind: 'pending'; providerPaymentId?: string; raw?: unknown }
+  | {
+      kind: 'final';
+      outcome: FinalOutcome;
+      code: string;
+      message: string;
+      providerPaymentId?: string;
+      providerDate?: Date;
+      captureId?: string;
+      authorizationId?: string;
+      payer?: Payer;
+      raw?: unknown;
+    };
+
+export function successResult(input: Omit<Extract<ProviderResult, { kind: 'final' }>, 'kind' | 'outcome' | 'code' | 'message'>): ProviderResult {
+  return { kind: 'final', outcome: 'success', code: errorCodes.success.code, message: errorCodes.success.message, ...input };
+}
+
+export function declineResult(operationType: string, reason: string, raw?: unknown, providerPaymentId?: string): ProviderResult {
+  // The spec's figures: purchases, holds and payouts decline with 20000
+  // "General decline"; refunds with 20100 "Decline".
+  const entry = operationType === 'refund' ? errorCodes.decline : errorCodes.generalDecline;
+  return { kind: 'final', outcome: 'decline', code: entry.code, message: entry.message, raw: raw ?? { reason }, providerPaymentId };
+}
+
+/**
+ * Records a provider result under the payment's row lock. Idempotent: a
+ * result for an operation that is already final changes nothing (duplicate
+ * webhooks, retried jobs), so each outcome is applied and reported once.
+ * Returns false when nothing changed.
+ */
+export async function applyProviderResult(context: PlatformContext, operationId: bigint, result: ProviderResult): Promise<boolean> {
+  return withTransaction(context.pool, async (tx) => {
+    const { rows } = await tx.query<{ payment_ref: bigint }>('SELECT payment_ref FROM operations WHERE id = $1', [String(operationId)]);
+    if (!rows[0]) throw new Error(`operation ${operationId} not found`);
+    // Lock order everywhere: payment first, then its operation.
+    const payment = await lockPaymentByRef(tx, BigInt(rows[0].payment_ref));
+    const operation = await lockOperation(tx, operationId);
+    if (isFinalOperationStatus(operation.status)) return false;
+    const project = await findProject(tx, payment.projectId);
+    if (!project) throw new Error(`project ${payment.projectId} not found`);
+    switch (result.kind) {
+      case 'redirect':
+        return recordRedirect(context, tx, project, payment, operation, result);
+      case 'pending':
+        if (result.providerPaymentId && result.providerPaymentId !== operation.providerPaymentId) {
+          await updateOperation(tx, operation.id, { providerPaymentId: result.providerPaymentId, providerResponse: result.raw });
+        }
+        return false;
+      case 'final':
+        return recordFinal(context, tx, project, payment, operation, result);
+      default:
+        return result satisfies never;
+    }
+  });
+}
+
+async function recordRedirect(
+  context: PlatformContext,
+  tx: pg.PoolClient,
+  project: Project,
+  payment: PaymentRecord,
+  operation: OperationRecord,
+  result: Extract<ProviderResult, { kind: 'redirect' }>,
+): Promise<boolean> {
+  if (operation.status === 'awaiting redirect result') return false;
+  const updatedOperation = await updateOperation(tx, operation.id, {
+    status: 'awaiting redirect result',
+    providerPaymentId: result.providerPaymentId,
+    providerResponse: result.raw,
+  });
+  const updatedPayment = await updatePayment(tx, payment.ref, { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId });
+  await enqueueCallback(context, tx, project, 'intermediate', {
+    payment: updatedPayment,
+    operation: updatedOperation,
+    redirectData: { method: 'GET', url: result.redirectUrl, body: {} },
+  });
+  return true;
+}
+
+async function recordFinal(
+  context: PlatformContext,
+  tx: pg.PoolClient,
+  project: Project,
+  payment: PaymentRecord,
+  operation: OperationRecord,
+  result: Extract<ProviderResult, { kind: 'final' }>,
+): Promise<boolean> {
+  const changes = moneyChanges(payment, operation, result);
+  const capturedMinor = changes.capturedMinor ?? payment.capturedMinor;
+  const refundedMinor = changes.refundedMinor ?? payment.refundedMinor;
+  changes.status = paymentStatusAfter(operation.type, result.outcome, statusBefore(payment, operation), { capturedMinor, refundedMinor });
+  const updatedPayment = await updatePayment(tx, payment.ref, changes);
+  const updatedOperation = await updateOperation(tx, operation.id, {
+    status: result.outcome,
+    code: result.code,
+    message: result.message,
+    providerPaymentId: result.providerPaymentId ?? operation.providerPaymentId,
+    providerDate: result.outcome === 'success' ? (result.providerDate ?? context.now()) : null,
+    providerResponse: result.raw,
+    completedAt: context.now(),
+  });
+  await enqueueCallback(context, tx, project, 'final', { payment: updatedPayment, operation: updatedOperation });
+  return true;
+}
+
+/** The status to fall back to on a decline: what the payment was before this operation started. */
+function statusBefore(payment: PaymentRecord, operation: OperationRecord) {
+  if (operation.type === 'capture' || operation.type === 'cancel') return 'awaiting capture' as const;
+  return payment.status;
+}
+
+/** How an outcome moves the payment's money columns. */
+function moneyChanges(payment: PaymentRecord, operation: OperationRecord, result: Extract<ProviderResult, { kind: 'final' }>): PaymentChanges {
+  const success = result.outcome === 'success';
+  const payerChanges: PaymentChanges = result.payer
+    ? { payer: result.payer, accountNumber: payment.accountNumber ?? result.payer.payerId ?? null }
+    : {};
+  switch (operation.type) {
+    case 'sale':
+    case 'recurring':
+      return success
+        ? { ...payerChanges, authorizedMinor: operation.amountMinor, capturedMinor: operation.amountMinor, providerCaptureId: result.captureId ?? null }
+        : payerChanges;
+    case 'auth':
+      return success ? { ...payerChanges, authorizedMinor: operation.amountMinor, providerAuthorizationId: result.authorizationId ?? null } : payerChanges;
+    case 'capture':
+      return success ? { capturedMinor: operation.amountMinor, providerCaptureId: result.captureId ?? null } : {};
+    case 'refund':
+      return {
+        refundReservedMinor: payment.refundReservedMinor - operation.amountMinor,
+        ...(success ? { refundedMinor: payment.refundedMinor + operation.amountMinor } : {}),
+      };
+    case 'cancel':
+    case 'payout':
+    case 'recurring_cancel':
+    case 'chargeback':
+      return {};
+    default:
+      return operation.type satisfies never;
+  }
+}

@@ -1,0 +1,26 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { PaymentMethod } from '../methods/types.ts';
+
+/** What the processing layer needs from the running platform. */
+export interface PlatformContext {
+  pool: pg.Pool;
+  queue: JobQueue;
+  methods: ReadonlyMap<string, PaymentMethod>;
+  config: Config;
+  log: Logger;
+  /** The one clock every time rule reads. */
+  now: () => Date;
+  /** Units of each currency per 1 USD, from the operator's FX table. */
+  usdRates: () => Promise<ReadonlyMap<string, string>>;
+  /** HMAC key for the return URLs we hand to wallets (so a forged "cancelled" return cannot decline a payment). */
+  urlSigningKey: string;
+}
+
+export function methodOf(context: PlatformContext, name: string): PaymentMethod {
+  const method = context.methods.get(name);
+  if (!method) throw new Error(`payment method ${name} is not registered`);
+  return method;
+}

@@ -1,0 +1,703 @@
+/**
+ * The sandbox's persistence: plain SQL on the `paypal_sandbox` schema. Every
+ * function takes the client of the caller's transaction; money-moving reads
+ * take `forUpdate` so captures, refunds and voids of one resource run one at a
+ * time (lock, then check, then write).
+ */
+import type pg from 'pg';
+
+export type Client = pg.PoolClient;
+
+export async function inTransaction<T>(pool: pg.Pool, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** One pooled connection for reads outside a transaction. */
+export async function withConnection<T>(pool: pg.Pool, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await work(client);
+  } finally {
+    client.release();
+  }
+}
+
+const lockClause = (forUpdate: boolean | undefined) => (forUpdate ? ' FOR UPDATE' : '');
+
+// ---------------------------------------------------------------------------
+// Orders
+
+export type OrderIntent = 'CAPTURE' | 'AUTHORIZE';
+export type OrderStatus = 'CREATED' | 'PAYER_ACTION_REQUIRED' | 'APPROVED' | 'COMPLETED';
+
+export interface PayerRecord {
+  payerId: string;
+  emailAddress: string;
+  givenName: string;
+  surname: string;
+  countryCode: string;
+}
+
+export interface VaultInstruction {
+  usageType: string;
+  customerType: string;
+  /** `payment_source.paypal.attributes.customer.id` when the merchant sent one. */
+  customerId?: string;
+  merchantCustomerId?: string;
+}
+
+/** What the merchant sent at creation and we echo back; never changes after. */
+export interface OrderDetails {
+  /** Purchase unit fields other than amount and payments, as sent (reference_id, description, custom_id, invoice_id, ...). */
+  purchaseUnit: Record<string, unknown>;
+  amountBreakdown?: unknown;
+  returnUrl?: string;
+  cancelUrl?: string;
+  brandName?: string;
+  /** `approve` (application_context / no payment source), `payer-action` (payment_source.paypal), none for vault-id orders. */
+  approvalLinkRel?: 'approve' | 'payer-action';
+  /** The request had `payment_source.paypal`: responses carry `payment_source`. */
+  paymentSourceRequested: boolean;
+  vaultInstruction?: VaultInstruction;
+  /** Merchant-initiated order paid with this vault token. */
+  vaultIdUsed?: string;
+}
+
+export interface OrderRecord {
+  id: string;
+  intent: OrderIntent;
+  status: OrderStatus;
+  currency: string;
+  amountMinor: bigint;
+  details: OrderDetails;
+  payer: PayerRecord | null;
+  vaultTokenId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toOrder(row: Record<string, unknown>): OrderRecord {
+  return {
+    id: row.id as string,
+    intent: row.intent as OrderIntent,
+    status: row.status as OrderStatus,
+    currency: row.currency as string,
+    amountMinor: BigInt(row.amount_minor as string),
+    details: row.details as OrderDetails,
+    payer: (row.payer as PayerRecord | null) ?? null,
+    vaultTokenId: (row.vault_token_id as string | null) ?? null,
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+export async function insertOrder(client: Client, order: OrderRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.orders (id, intent, status, currency, amount_minor, details, payer, vault_token_id, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      order.id, order.intent, order.status, order.currency, order.amountMinor.toString(), JSON.stringify(order.details),
+      order.payer ? JSON.stringify(order.payer) : null, order.vaultTokenId, order.createdAt, order.updatedAt,
+    ],
+  );
+}
+
+export async function findOrder(client: Client, id: string, options: { forUpdate?: boolean } = {}): Promise<OrderRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.orders WHERE id = $1${lockClause(options.forUpdate)}`, [id]);
+  return result.rows[0] ? toOrder(result.rows[0]) : undefined;
+}
+
+export async function updateOrder(
+  client: Client,
+  order: Pick<OrderRecord, 'id' | 'status' | 'payer' | 'vaultTokenId' | 'updatedAt'>,
+): Promise<void> {
+  await client.query(
+    `UPDATE paypal_sandbox.orders SET status = $2, payer = $3, vault_token_id = $4, updated_at = $5 WHERE id = $1`,
+    [order.id, order.status, order.payer ? JSON.stringify(order.payer) : null, order.vaultTokenId, order.updatedAt],
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Authorizations
+
+export type AuthorizationStatus = 'CREATED' | 'PARTIALLY_CAPTURED' | 'CAPTURED' | 'VOIDED';
+
+export interface AuthorizationRecord {
+  id: string;
+  orderId: string;
+  status: AuthorizationStatus;
+  currency: string;
+  amountMinor: bigint;
+  capturedMinor: bigint;
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toAuthorization(row: Record<string, unknown>): AuthorizationRecord {
+  return {
+    id: row.id as string,
+    orderId: row.order_id as string,
+    status: row.status as AuthorizationStatus,
+    currency: row.currency as string,
+    amountMinor: BigInt(row.amount_minor as string),
+    capturedMinor: BigInt(row.captured_minor as string),
+    expiresAt: row.expires_at as Date,
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+export async function insertAuthorization(client: Client, authorization: AuthorizationRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.authorizations (id, order_id, status, currency, amount_minor, captured_minor, expires_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      authorization.id, authorization.orderId, authorization.status, authorization.currency, authorization.amountMinor.toString(),
+      authorization.capturedMinor.toString(), authorization.expiresAt, authorization.createdAt, authorization.updatedAt,
+    ],
+  );
+}
+
+export async function findAuthorization(client: Client, id: string, options: { forUpdate?: boolean } = {}): Promise<AuthorizationRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.authorizations WHERE id = $1${lockClause(options.forUpdate)}`, [id]);
+  return result.rows[0] ? toAuthorization(result.rows[0]) : undefined;
+}
+
+export async function listAuthorizationsOfOrder(client: Client, orderId: string): Promise<AuthorizationRecord[]> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.authorizations WHERE order_id = $1 ORDER BY created_at, id`, [orderId]);
+  return result.rows.map(toAuthorization);
+}
+
+export async function updateAuthorization(
+  client: Client,
+  authorization: Pick<AuthorizationRecord, 'id' | 'status' | 'capturedMinor' | 'updatedAt'>,
+): Promise<void> {
+  await client.query(`UPDATE paypal_sandbox.authorizations SET status = $2, captured_minor = $3, updated_at = $4 WHERE id = $1`, [
+    authorization.id, authorization.status, authorization.capturedMinor.toString(), authorization.updatedAt,
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// Captures
+
+export type CaptureStatus = 'PENDING' | 'COMPLETED' | 'DECLINED' | 'PARTIALLY_REFUNDED' | 'REFUNDED';
+
+export interface CaptureRecord {
+  id: string;
+  orderId: string;
+  authorizationId: string | null;
+  status: CaptureStatus;
+  /** `status_details.reason` while PENDING or DECLINED. */
+  statusReason: string | null;
+  currency: string;
+  amountMinor: bigint;
+  refundedMinor: bigint;
+  finalCapture: boolean;
+  invoiceId: string | null;
+  customId: string | null;
+  noteToPayer: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toCapture(row: Record<string, unknown>): CaptureRecord {
+  return {
+    id: row.id as string,
+    orderId: row.order_id as string,
+    authorizationId: (row.authorization_id as string | null) ?? null,
+    status: row.status as CaptureStatus,
+    statusReason: (row.status_reason as string | null) ?? null,
+    currency: row.currency as string,
+    amountMinor: BigInt(row.amount_minor as string),
+    refundedMinor: BigInt(row.refunded_minor as string),
+    finalCapture: row.final_capture as boolean,
+    invoiceId: (row.invoice_id as string | null) ?? null,
+    customId: (row.custom_id as string | null) ?? null,
+    noteToPayer: (row.note_to_payer as string | null) ?? null,
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+export async function insertCapture(client: Client, capture: CaptureRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.captures (id, order_id, authorization_id, status, status_reason, currency, amount_minor, refunded_minor,
+       final_capture, invoice_id, custom_id, note_to_payer, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [
+      capture.id, capture.orderId, capture.authorizationId, capture.status, capture.statusReason, capture.currency,
+      capture.amountMinor.toString(), capture.refundedMinor.toString(), capture.finalCapture, capture.invoiceId, capture.customId,
+      capture.noteToPayer, capture.createdAt, capture.updatedAt,
+    ],
+  );
+}
+
+export async function findCapture(client: Client, id: string, options: { forUpdate?: boolean } = {}): Promise<CaptureRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.captures WHERE id = $1${lockClause(options.forUpdate)}`, [id]);
+  return result.rows[0] ? toCapture(result.rows[0]) : undefined;
+}
+
+export async function listCapturesOfOrder(client: Client, orderId: string): Promise<CaptureRecord[]> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.captures WHERE order_id = $1 ORDER BY created_at, id`, [orderId]);
+  return result.rows.map(toCapture);
+}
+
+export async function updateCapture(
+  client: Client,
+  capture: Pick<CaptureRecord, 'id' | 'status' | 'statusReason' | 'refundedMinor' | 'updatedAt'>,
+): Promise<void> {
+  await client.query(
+    `UPDATE paypal_sandbox.captures SET status = $2, status_reason = $3, refunded_minor = $4, updated_at = $5 WHERE id = $1`,
+    [capture.id, capture.status, capture.statusReason, capture.refundedMinor.toString(), capture.updatedAt],
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Refunds
+
+export type RefundStatus = 'COMPLETED' | 'PENDING' | 'FAILED' | 'CANCELLED';
+
+export interface RefundRecord {
+  id: string;
+  captureId: string;
+  status: RefundStatus;
+  currency: string;
+  amountMinor: bigint;
+  invoiceId: string | null;
+  customId: string | null;
+  noteToPayer: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toRefund(row: Record<string, unknown>): RefundRecord {
+  return {
+    id: row.id as string,
+    captureId: row.capture_id as string,
+    status: row.status as RefundStatus,
+    currency: row.currency as string,
+    amountMinor: BigInt(row.amount_minor as string),
+    invoiceId: (row.invoice_id as string | null) ?? null,
+    customId: (row.custom_id as string | null) ?? null,
+    noteToPayer: (row.note_to_payer as string | null) ?? null,
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+export async function insertRefund(client: Client, refund: RefundRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.refunds (id, capture_id, status, currency, amount_minor, invoice_id, custom_id, note_to_payer, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      refund.id, refund.captureId, refund.status, refund.currency, refund.amountMinor.toString(), refund.invoiceId, refund.customId,
+      refund.noteToPayer, refund.createdAt, refund.updatedAt,
+    ],
+  );
+}
+
+export async function findRefund(client: Client, id: string): Promise<RefundRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.refunds WHERE id = $1`, [id]);
+  return result.rows[0] ? toRefund(result.rows[0]) : undefined;
+}
+
+export async function listRefundsOfOrder(client: Client, orderId: string): Promise<RefundRecord[]> {
+  const result = await client.query(
+    `SELECT r.* FROM paypal_sandbox.refunds r JOIN paypal_sandbox.captures c ON c.id = r.capture_id
+     WHERE c.order_id = $1 ORDER BY r.created_at, r.id`,
+    [orderId],
+  );
+  return result.rows.map(toRefund);
+}
+
+// ---------------------------------------------------------------------------
+// Vault tokens
+
+export interface VaultTokenRecord {
+  id: string;
+  customerId: string;
+  status: 'VAULTED' | 'DELETED';
+  usageType: string;
+  customerType: string;
+  payer: PayerRecord;
+  orderId: string;
+  createdAt: Date;
+  deletedAt: Date | null;
+}
+
+function toVaultToken(row: Record<string, unknown>): VaultTokenRecord {
+  return {
+    id: row.id as string,
+    customerId: row.customer_id as string,
+    status: row.status as VaultTokenRecord['status'],
+    usageType: row.usage_type as string,
+    customerType: row.customer_type as string,
+    payer: row.payer as PayerRecord,
+    orderId: row.order_id as string,
+    createdAt: row.created_at as Date,
+    deletedAt: (row.deleted_at as Date | null) ?? null,
+  };
+}
+
+export async function insertVaultToken(client: Client, token: VaultTokenRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.vault_tokens (id, customer_id, status, usage_type, customer_type, payer, order_id, created_at, deleted_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      token.id, token.customerId, token.status, token.usageType, token.customerType, JSON.stringify(token.payer), token.orderId,
+      token.createdAt, token.deletedAt,
+    ],
+  );
+}
+
+export async function findVaultToken(client: Client, id: string, options: { forUpdate?: boolean } = {}): Promise<VaultTokenRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.vault_tokens WHERE id = $1${lockClause(options.forUpdate)}`, [id]);
+  return result.rows[0] ? toVaultToken(result.rows[0]) : undefined;
+}
+
+export async function markVaultTokenDeleted(client: Client, id: string, deletedAt: Date): Promise<void> {
+  await client.query(`UPDATE paypal_sandbox.vault_tokens SET status = 'DELETED', deleted_at = $2 WHERE id = $1`, [id, deletedAt]);
+}
+
+// ---------------------------------------------------------------------------
+// Payouts
+
+export interface PayoutBatchRecord {
+  id: string;
+  senderBatchId: string | null;
+  senderBatchHeader: Record<string, unknown>;
+  status: 'PENDING' | 'SUCCESS';
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export type PayoutItemStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'UNCLAIMED';
+
+export interface PayoutItemRecord {
+  id: string;
+  batchId: string;
+  position: number;
+  recipientType: string;
+  receiver: string;
+  currency: string;
+  amountMinor: bigint;
+  note: string | null;
+  senderItemId: string | null;
+  status: PayoutItemStatus;
+  transactionId: string | null;
+  error: { name: string; message: string } | null;
+  processedAt: Date | null;
+}
+
+function toPayoutBatch(row: Record<string, unknown>): PayoutBatchRecord {
+  return {
+    id: row.id as string,
+    senderBatchId: (row.sender_batch_id as string | null) ?? null,
+    senderBatchHeader: row.sender_batch_header as Record<string, unknown>,
+    status: row.status as PayoutBatchRecord['status'],
+    createdAt: row.created_at as Date,
+    completedAt: (row.completed_at as Date | null) ?? null,
+  };
+}
+
+function toPayoutItem(row: Record<string, unknown>): PayoutItemRecord {
+  return {
+    id: row.id as string,
+    batchId: row.batch_id as string,
+    position: row.position as number,
+    recipientType: row.recipient_type as string,
+    receiver: row.receiver as string,
+    currency: row.currency as string,
+    amountMinor: BigInt(row.amount_minor as string),
+    note: (row.note as string | null) ?? null,
+    senderItemId: (row.sender_item_id as string | null) ?? null,
+    status: row.status as PayoutItemStatus,
+    transactionId: (row.transaction_id as string | null) ?? null,
+    error: (row.error as PayoutItemRecord['error']) ?? null,
+    processedAt: (row.processed_at as Date | null) ?? null,
+  };
+}
+
+/** Returns false when the sender_batch_id was used before (nothing is written then). */
+export async function insertPayoutBatch(client: Client, batch: PayoutBatchRecord): Promise<boolean> {
+  const result = await client.query(
+    `INSERT INTO paypal_sandbox.payout_batches (id, sender_batch_id, sender_batch_header, status, created_at, completed_at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sender_batch_id) DO NOTHING`,
+    [batch.id, batch.senderBatchId, JSON.stringify(batch.senderBatchHeader), batch.status, batch.createdAt, batch.completedAt],
+  );
+  return result.rowCount === 1;
+}
+
+export async function insertPayoutItem(client: Client, item: PayoutItemRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.payout_items (id, batch_id, position, recipient_type, receiver, currency, amount_minor, note, sender_item_id,
+       status, transaction_id, error, processed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      item.id, item.batchId, item.position, item.recipientType, item.receiver, item.currency, item.amountMinor.toString(), item.note,
+      item.senderItemId, item.status, item.transactionId, item.error ? JSON.stringify(item.error) : null, item.processedAt,
+    ],
+  );
+}
+
+export async function findPayoutBatch(client: Client, id: string, options: { forUpdate?: boolean } = {}): Promise<PayoutBatchRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.payout_batches WHERE id = $1${lockClause(options.forUpdate)}`, [id]);
+  return result.rows[0] ? toPayoutBatch(result.rows[0]) : undefined;
+}
+
+export async function listPayoutItems(client: Client, batchId: string): Promise<PayoutItemRecord[]> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.payout_items WHERE batch_id = $1 ORDER BY position`, [batchId]);
+  return result.rows.map(toPayoutItem);
+}
+
+export async function findPayoutItem(client: Client, id: string): Promise<PayoutItemRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.payout_items WHERE id = $1`, [id]);
+  return result.rows[0] ? toPayoutItem(result.rows[0]) : undefined;
+}
+
+export async function completePayoutBatch(client: Client, id: string, completedAt: Date): Promise<void> {
+  await client.query(`UPDATE paypal_sandbox.payout_batches SET status = 'SUCCESS', completed_at = $2 WHERE id = $1`, [id, completedAt]);
+}
+
+export async function updatePayoutItem(
+  client: Client,
+  item: Pick<PayoutItemRecord, 'id' | 'status' | 'transactionId' | 'error' | 'processedAt'>,
+): Promise<void> {
+  await client.query(`UPDATE paypal_sandbox.payout_items SET status = $2, transaction_id = $3, error = $4, processed_at = $5 WHERE id = $1`, [
+    item.id, item.status, item.transactionId, item.error ? JSON.stringify(item.error) : null, item.processedAt,
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// Disputes
+
+export interface DisputeRecord {
+  id: string;
+  captureId: string;
+  reason: string;
+  status: string;
+  lifeCycleStage: string;
+  currency: string;
+  amountMinor: bigint;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toDispute(row: Record<string, unknown>): DisputeRecord {
+  return {
+    id: row.id as string,
+    captureId: row.capture_id as string,
+    reason: row.reason as string,
+    status: row.status as string,
+    lifeCycleStage: row.life_cycle_stage as string,
+    currency: row.currency as string,
+    amountMinor: BigInt(row.amount_minor as string),
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+export async function insertDispute(client: Client, dispute: DisputeRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.disputes (id, capture_id, reason, status, life_cycle_stage, currency, amount_minor, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      dispute.id, dispute.captureId, dispute.reason, dispute.status, dispute.lifeCycleStage, dispute.currency,
+      dispute.amountMinor.toString(), dispute.createdAt, dispute.updatedAt,
+    ],
+  );
+}
+
+export async function findDispute(client: Client, id: string): Promise<DisputeRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.disputes WHERE id = $1`, [id]);
+  return result.rows[0] ? toDispute(result.rows[0]) : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Idempotency (PayPal-Request-Id) and the first-attempt-fails scenario
+
+export interface StoredResponse {
+  statusCode: number;
+  body: string;
+}
+
+/**
+ * Claims (endpoint, request id) for this transaction. A concurrent request with
+ * the same key waits here until the first commits (then it gets the stored
+ * response) or rolls back (then it claims the key itself).
+ */
+export async function claimRequestId(client: Client, endpoint: string, requestId: string): Promise<StoredResponse | 'claimed'> {
+  const inserted = await client.query(
+    `INSERT INTO paypal_sandbox.idempotency_records (endpoint, request_id, status_code, response_body)
+     VALUES ($1, $2, 0, '') ON CONFLICT DO NOTHING`,
+    [endpoint, requestId],
+  );
+  if (inserted.rowCount === 1) return 'claimed';
+  const stored = await client.query(
+    `SELECT status_code, response_body FROM paypal_sandbox.idempotency_records WHERE endpoint = $1 AND request_id = $2`,
+    [endpoint, requestId],
+  );
+  const row = stored.rows[0];
+  if (!row) throw new Error(`idempotency record ${endpoint} ${requestId} vanished after a conflict`);
+  return { statusCode: row.status_code as number, body: row.response_body as string };
+}
+
+export async function storeResponse(client: Client, endpoint: string, requestId: string, response: StoredResponse): Promise<void> {
+  await client.query(
+    `UPDATE paypal_sandbox.idempotency_records SET status_code = $3, response_body = $4 WHERE endpoint = $1 AND request_id = $2`,
+    [endpoint, requestId, response.statusCode, response.body],
+  );
+}
+
+/** True the first time a key is seen (that attempt is the one that fails). */
+export async function recordFirstAttempt(client: Client | pg.Pool, endpoint: string, requestKey: string): Promise<boolean> {
+  const result = await client.query(
+    `INSERT INTO paypal_sandbox.first_attempt_failures (endpoint, request_key) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+    [endpoint, requestKey],
+  );
+  return result.rowCount === 1;
+}
+
+// ---------------------------------------------------------------------------
+// Scheduled work
+
+export type WorkKind = 'settle_capture' | 'settle_payout_batch';
+
+export async function scheduleWork(client: Client, kind: WorkKind, resourceId: string, dueAt: Date): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.scheduled_work (kind, resource_id, due_at) VALUES ($1, $2, $3)
+     ON CONFLICT (kind, resource_id) DO UPDATE SET due_at = LEAST(paypal_sandbox.scheduled_work.due_at, EXCLUDED.due_at)`,
+    [kind, resourceId, dueAt],
+  );
+}
+
+/** Takes one due piece of work, locked for this transaction and skipped by others. */
+export async function takeDueWork(client: Client, now: Date): Promise<{ kind: WorkKind; resourceId: string } | undefined> {
+  const result = await client.query(
+    `DELETE FROM paypal_sandbox.scheduled_work WHERE (kind, resource_id) = (
+       SELECT kind, resource_id FROM paypal_sandbox.scheduled_work WHERE due_at <= $1
+       ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING kind, resource_id`,
+    [now],
+  );
+  const row = result.rows[0];
+  return row ? { kind: row.kind as WorkKind, resourceId: row.resource_id as string } : undefined;
+}
+
+export async function cancelWork(client: Client, kind: WorkKind, resourceId: string): Promise<void> {
+  await client.query(`DELETE FROM paypal_sandbox.scheduled_work WHERE kind = $1 AND resource_id = $2`, [kind, resourceId]);
+}
+
+// ---------------------------------------------------------------------------
+// Webhook events and deliveries
+
+export interface WebhookEventRecord {
+  id: string;
+  eventType: string;
+  resourceType: string;
+  resourceId: string;
+  body: string;
+  createdAt: Date;
+}
+
+export async function insertWebhookEvent(client: Client, event: WebhookEventRecord, copies: number, firstAttemptAt: Date | null): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [event.id, event.eventType, event.resourceType, event.resourceId, event.body, event.createdAt],
+  );
+  if (firstAttemptAt === null) return;
+  for (let copyNumber = 1; copyNumber <= copies; copyNumber += 1) {
+    await client.query(
+      `INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, next_attempt_at) VALUES ($1, $2, $3)`,
+      [event.id, copyNumber, firstAttemptAt],
+    );
+  }
+}
+
+export async function findWebhookEvent(client: Client, id: string): Promise<WebhookEventRecord | undefined> {
+  const result = await client.query(`SELECT * FROM paypal_sandbox.webhook_events WHERE id = $1`, [id]);
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    eventType: row.event_type,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    body: row.body,
+    createdAt: row.created_at,
+  };
+}
+
+export interface ClaimedDelivery {
+  deliveryId: string;
+  eventId: string;
+  attempts: number;
+  body: string;
+}
+
+/**
+ * Claims due deliveries: bumps their attempt count and pushes their next
+ * attempt out by a lease, so another node (or a later sweep) retries them only
+ * if this one dies before recording the result.
+ */
+export async function claimDueDeliveries(client: Client, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+  const result = await client.query(
+    `WITH due AS (
+       SELECT id FROM paypal_sandbox.webhook_deliveries
+       WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+       ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+     UPDATE paypal_sandbox.webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $2
+     FROM due, paypal_sandbox.webhook_events e
+     WHERE d.id = due.id AND e.id = d.event_id
+     RETURNING d.id, d.event_id, d.attempts, e.body`,
+    [now, leaseUntil, limit],
+  );
+  return result.rows.map((row) => ({ deliveryId: String(row.id), eventId: row.event_id, attempts: row.attempts, body: row.body }));
+}
+
+export async function recordDeliveryResult(
+  client: Client | pg.Pool,
+  deliveryId: string,
+  result: { deliveredAt: Date | null; nextAttemptAt: Date | null; statusCode: number | null; error: string | null },
+): Promise<void> {
+  await client.query(
+    `UPDATE paypal_sandbox.webhook_deliveries
+     SET delivered_at = $2, next_attempt_at = $3, last_status_code = $4, last_error = $5 WHERE id = $1`,
+    [deliveryId, result.deliveredAt, result.nextAttemptAt, result.statusCode, result.error],
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Signing key
+
+export interface SigningKeyRecord {
+  certificateId: string;
+  privateKeyPem: string;
+  certificatePem: string;
+}
+
+export async function findSigningKey(client: Client | pg.Pool): Promise<SigningKeyRecord | undefined> {
+  const result = await client.query(`SELECT certificate_id, private_key_pem, certificate_pem FROM paypal_sandbox.signing_keys`);
+  const row = result.rows[0];
+  return row ? { certificateId: row.certificate_id, privateKeyPem: row.private_key_pem, certificatePem: row.certificate_pem } : undefined;
+}
+
+/** Keeps the first key written; a node that loses the race reads the winner's. */
+export async function insertSigningKeyIfAbsent(client: Client | pg.Pool, key: SigningKeyRecord): Promise<void> {
+  await client.query(
+    `INSERT INTO paypal_sandbox.signing_keys (certificate_id, private_key_pem, certificate_pem) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [key.certificateId, key.privateKeyPem, key.certificatePem],
+  );
+}

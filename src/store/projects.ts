@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from './db.ts';
+
+export type ProjectMode = 'test' | 'production';
+
+export interface Project {
+  id: bigint;
+  name: string;
+  mode: ProjectMode;
+  /** Secret keys that verify requests now: the current one first, then the previous one during a rotation overlap. */
+  secretKeys: string[];
+  secretKey: string;
+  callbackUrl: string | null;
+  holdExpiryAction: 'cancel' | 'capture';
+  holdPeriodSeconds: number;
+  paypalEnabled: boolean;
+  paypalClientId: string | null;
+  paypalClientSecret: string | null;
+  settlementCurrency: string | null;
+}
+
+interface ProjectRow {
+  id: bigint;
+  name: string;
+  mode: ProjectMode;
+  secret_key: string;
+  previous_secret_key: string | null;
+  previous_secret_until: Date | null;
+  callback_url: string | null;
+  hold_expiry_action: 'cancel' | 'capture';
+  hold_period_seconds: number;
+  paypal_enabled: boolean;
+  paypal_client_id: string | null;
+  paypal_client_secret: string | null;
+  settlement_currency: string | null;
+}
+
+function toProject(row: ProjectRow, now: Date): Project {
+  const previousValid = row.previous_secret_key && row.previous_secret_until && row.previous_secret_until > now;
+  return {
+    id: BigInt(row.id),
+    name: row.name,
+    mode: row.mode,
+    secretKey: row.secret_key,
+    secretKeys: previousValid ? [row.secret_key, row.previous_secret_key!] : [row.secret_key],
+    callbackUrl: row.callback_url,
+    holdExpiryAction: row.hold_expiry_action,
+    holdPeriodSeconds: row.hold_period_seconds,
+    paypalEnabled: row.paypal_enabled,
+    paypalClientId: row.paypal_client_id,
+    paypalClientSecret: row.paypal_client_secret,
+    settlementCurrency: row.settlement_currency?.trim() ?? null,
+  };
+}
+
+export function generateSecretKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface NewProject {
+  name: string;
+  mode: ProjectMode;
+  callbackUrl?: string | null;
+}
+
+export async function createProject(db: Queryable, input: NewProject): Promise<Project> {
+  const { rows } = await db.query<ProjectRow>(
+    `INSERT INTO projects (name, mode, secret_key, callback_url) VALUES ($1, $2, $3, $4) RETURNING *`,
+    [input.name, input.mode, generateSecretKey(), input.callbackUrl ?? null],
+  );
+  return toProject(rows[0], new Date());
+}
+
+export async function findProject(db: Queryable, projectId: bigint | number, now = new Date()): Promise<Project | undefined> {
+  const { rows } = await db.query<ProjectRow>('SELECT * FROM projects WHERE id = $1', [String(projectId)]);
+  return rows[0] ? toProject(rows[0], now) : undefined;
+}
+
+export async function listProjects(db: Queryable): Promise<Project[]> {
+  const { rows } = await db.query<ProjectRow>('SELECT * FROM projects ORDER BY id');
+  const now = new Date();
+  return rows.map((row) => toProject(row, now));
+}
+
+/** Replaces the secret key; the old key keeps verifying for `overlapSeconds`. */
+export async function rotateSecretKey(db: Queryable, projectId: bigint, overlapSeconds: number): Promise<Project | undefined> {
+  const { rows } = await db.query<ProjectRow>(
+    `UPDATE projects SET previous_secret_key = secret_key, previous_secret_until = now() + make_interval(secs => $2),
+       secret_key = $3 WHERE id = $1 RETURNING *`,
+    [String(projectId), overlapSeconds, generateSecretKey()],
+  );
+  return rows[0] ? toProject(rows[0], new Date()) : undefined;
+}

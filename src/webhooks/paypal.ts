@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import { queueNames } from '../jobs/queue.ts';
+import type { PaypalClient } from '../connectors/paypal/index.ts';
+import type { PlatformContext } from '../processing/context.ts';
+import type { Project, ProjectMode } from '../store/projects.ts';
+import { findProject } from '../store/projects.ts';
+
+/**
+ * PayPal webhooks. Each event is verified with PayPal's own verification API
+ * before anything changes (a forged event changes nothing), recorded once by
+ * its id (duplicates are ignored), and then only *triggers* work: the job
+ * re-reads the resource from PayPal, so the event's body is never trusted
+ * for money. The sandbox posts to `/v2/webhooks/paypal/sandbox` and only
+ * touches test projects; PayPal posts to `/v2/webhooks/paypal` and only
+ * touches production projects.
+ */
+interface PaypalEvent {
+  id: string;
+  event_type: string;
+  resource?: Record<string, unknown> & {
+    id?: string;
+    supplementary_data?: { related_ids?: { order_id?: string; authorization_id?: string; capture_id?: string } };
+    payout_item?: { sender_item_id?: string };
+    sender_batch_header?: { sender_batch_id?: string };
+    payout_batch_id?: string;
+  };
+}
+
+export interface WebhookSettings {
+  sandboxWebhookId: string;
+  liveWebhookId: string | undefined;
+  clientFor: (project: Project) => PaypalClient;
+}
+
+interface OperationMatch {
+  operation_id: bigint;
+  project_id: bigint;
+  type: string;
+  status: string;
+}
+
+/** Finds the open operation an event is about, by the ids PayPal puts in the resource. */
+async function findOperationFor(context: PlatformContext, event: PaypalEvent): Promise<OperationMatch | undefined> {
+  const resource = event.resource ?? {};
+  const related = resource.supplementary_data?.related_ids ?? {};
+  const candidates = [
+    resource.payout_item?.sender_item_id,
+    resource.sender_batch_header?.sender_batch_id,
+    related.order_id,
+    resource.payout_batch_id,
+    resource.id,
+    related.authorization_id,
+    related.capture_id,
+  ].filter((value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 128);
+  if (candidates.length === 0) return undefined;
+  const { rows } = await context.pool.query<OperationMatch>(
+    `SELECT o.id AS operation_id, o.project_id, o.type, o.status
+       FROM operations o JOIN payments p ON p.id = o.payment_ref
+      WHERE o.status IN ('processing', 'awaiting redirect result')
+        AND (o.request_id = ANY($1) OR o.provider_payment_id = ANY($1) OR p.provider_order_id = ANY($1)
+             OR p.provider_capture_id = ANY($1) OR p.provider_authorization_id = ANY($1))
+      ORDER BY o.id DESC LIMIT 1`,
+    [candidates],
+  );
+  return rows[0];
+}
+
+export async function paypalWebhookRoutes(app: FastifyInstance, options: { context: PlatformContext; settings: WebhookSettings }): Promise<void> {
+  const { context, settings } = options;
+  app.removeAllContentTypeParsers();
+  // Verification needs the body byte for byte.
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 262_144 }, (_request, body, done) => done(null, body));
+
+  const handle = (mode: ProjectMode) => async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const rawBody = typeof request.body === 'string' ? request.body : '';
+    let event: PaypalEvent;
+    try {
+      event = JSON.parse(rawBody) as PaypalEvent;
+    } catch {
+      return reply.status(400).send({ error: 'invalid JSON' });
+    }
+    if (typeof event?.id !== 'string' || typeof event.event_type !== 'string') return reply.status(400).send({ error: 'not a PayPal event' });
+    const match = await findOperationFor(context, event);
+    const project = match && (await findProject(context.pool, match.project_id));
+    // Events about nothing we know, or about the other mode's projects, are acknowledged and ignored.
+    if (!match || !project || project.mode !== mode) return reply.status(200).send({ ignored: true });
+    const webhookId = mode === 'test' ? settings.sandboxWebhookId : settings.liveWebhookId;
+    if (!webhookId) return reply.status(503).send({ error: 'PayPal webhook id is not configured' });
+    const genuine = await settings
+      .clientFor(project)
+      .verifyWebhookSignature({ webhookId, headers: request.headers as Record<string, string | string[] | undefined>, event: rawBody })
+      .catch(() => undefined);
+    if (genuine === undefined) return reply.status(503).send({ error: 'verification unavailable, retry later' });
+    if (!genuine) return reply.status(400).send({ error: 'signature verification failed' });
+    const inserted = await context.pool.query(
+      `INSERT INTO provider_events (provider, event_id, event_type, body) VALUES ('paypal', $1, $2, $3) ON CONFLICT DO NOTHING`,
+      [event.id, event.event_type, rawBody],
+    );
+    if (inserted.rowCount === 0) return reply.status(200).send({ duplicate: true });
+    await triggerWork(context, event, match);
+    return reply.status(200).send({ received: true });
+  };
+
+  app.post('/v2/webhooks/paypal/sandbox', handle('test'));
+  app.post('/v2/webhooks/paypal', handle('production'));
+}
+
+async function triggerWork(context: PlatformContext, event: PaypalEvent, match: OperationMatch): Promise<void> {
+  const operationId = String(match.operation_id);
+  if (event.event_type === 'CHECKOUT.ORDER.APPROVED') {
+    await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
+    context.queue.wake(queueNames.operationComplete);
+    return;
+  }
+  await context.queue.send(queueNames.operationPoll, { operationId, pollNumber: 0 });
+  context.queue.wake(queueNames.operationPoll);
+}

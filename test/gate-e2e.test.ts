@@ -1,0 +1,422 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stopTestServer } from './support/database.ts';
+import { actAtApprovalPage, authBody, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
+
+const require = createRequire(import.meta.url);
+const ecommpay = require('ecommpay') as {
+  Callback: new (secret: string, data: unknown) => { isPaymentSuccess(): boolean; getPaymentId(): string };
+  signer: (message: unknown, secret: string) => string;
+};
+
+let gh: TestPlatform;
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+let sequence = 0;
+const nextPaymentId = (label: string) => `${label}-${Date.now()}-${++sequence}`;
+
+before(async () => {
+  gh = await startTestPlatform();
+});
+after(async () => {
+  await gh?.stop();
+  await stopTestServer();
+});
+
+/** Every callback the merchant received must verify with the merchant's own SDK. */
+function assertVerifiesWithEcommpaySdk(body: Record<string, unknown>) {
+  const callback = new ecommpay.Callback(gh.project.secretKey, JSON.parse(JSON.stringify(body)));
+  assert.equal(callback.getPaymentId(), (body.payment as { id: string }).id);
+}
+
+async function startPurchase(body: Record<string, any>) {
+  const paymentId = body.general.payment_id as string;
+  const path = body.return_url.return ? '/v2/payment/wallet/paypal/auth' : '/v2/payment/wallet/paypal/sale';
+  const response = await gh.gate(path, body);
+  assert.equal(response.status, 200, JSON.stringify(response.json));
+  assert.equal(response.json.status, 'success');
+  assert.equal(response.json.payment_id, paymentId);
+  const intermediate = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.code === '9999');
+  return { paymentId, requestId: response.json.request_id as string, intermediate };
+}
+
+async function approvedPurchase(body: Record<string, any>) {
+  const started = await startPurchase(body);
+  const landing = await actAtApprovalPage(started.intermediate.redirect_data.url, 'approve');
+  const final = await gh.waitForCallback((callback) => callback.payment.id === started.paymentId && callback.operation.code !== '9999');
+  return { ...started, landing, final };
+}
+
+describe('one-time purchases through Gate', () => {
+  test('sale approved: intermediate callback with redirect data, customer sent to success, final success callback', async () => {
+    const { paymentId, requestId, intermediate, landing, final } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('sale-ok')));
+    assert.equal(intermediate.payment.status, 'awaiting redirect result');
+    assert.equal(intermediate.operation.type, 'sale');
+    assert.equal(intermediate.operation.message, 'Awaiting processing');
+    assert.equal(intermediate.redirect_data.method, 'GET');
+    assert.match(intermediate.redirect_data.url, /\/sandbox\/paypal\/checkoutnow\?token=/);
+    assert.deepEqual(intermediate.redirect_data.body, {});
+    assert.match(intermediate.operation.provider.payment_id, /^[A-Z0-9]{17}$/);
+    assert.equal(intermediate.operation.request_id, requestId);
+    assert.equal(landing, 'https://merchant.example/success');
+
+    assert.equal(final.project_id, Number(gh.project.id));
+    assert.deepEqual(Object.keys(final.payment).sort(), ['date', 'description', 'id', 'method', 'status', 'sum', 'type']);
+    assert.equal(final.payment.type, 'purchase');
+    assert.equal(final.payment.status, 'success');
+    assert.equal(final.payment.method, 'PayPal Wallet');
+    assert.deepEqual(final.payment.sum, { amount: 1000, currency: 'USD' });
+    assert.match(final.payment.date, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$/);
+    assert.equal(final.operation.type, 'sale');
+    assert.equal(final.operation.status, 'success');
+    assert.equal(final.operation.code, '0');
+    assert.equal(final.operation.message, 'Success');
+    assert.equal(final.operation.id, intermediate.operation.id);
+    assert.equal(typeof final.operation.id, 'number');
+    assert.deepEqual(final.operation.sum_initial, { amount: 1000, currency: 'USD' });
+    assert.deepEqual(final.operation.sum_converted, { amount: 1000, currency: 'USD' });
+    assert.equal(final.operation.provider.payment_id, intermediate.operation.provider.payment_id);
+    assert.equal(final.operation.provider.auth_code, '');
+    assert.match(final.operation.provider.date, /\+0000$/);
+    assert.equal(final.customer.id, 'customer-1');
+    assert.ok(final.account.number, 'the payer account is reported');
+    assert.equal(typeof final.signature, 'string');
+    for (const callback of gh.callbacksFor(paymentId)) assertVerifiesWithEcommpaySdk(callback);
+  });
+
+  test('sale declined by PayPal (amount ending 01): final decline 20000, payment decline', async () => {
+    const { final } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('sale-decline'), 1001));
+    assert.equal(final.payment.status, 'decline');
+    assert.equal(final.operation.status, 'decline');
+    assert.equal(final.operation.code, '20000');
+    assert.equal(final.operation.message, 'General decline');
+    assertVerifiesWithEcommpaySdk(final);
+  });
+
+  test('sale cancelled by the customer at PayPal: customer sent to decline URL, final decline', async () => {
+    const { paymentId, intermediate } = await startPurchase(saleBody(gh.project.id, nextPaymentId('sale-cancel')));
+    const landing = await actAtApprovalPage(intermediate.redirect_data.url, 'cancel');
+    assert.equal(landing, 'https://merchant.example/decline');
+    const final = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.status === 'decline');
+    assert.equal(final.payment.status, 'decline');
+    assert.equal(final.operation.code, '20105');
+  });
+
+  test('auth then capture: awaiting capture, then success', async () => {
+    const { paymentId, landing, final } = await approvedPurchase(authBody(gh.project.id, nextPaymentId('auth-capture'), 10400, 'EUR'));
+    assert.equal(landing, 'https://merchant.example/return');
+    assert.equal(final.operation.type, 'auth');
+    assert.equal(final.payment.status, 'awaiting capture');
+    const capture = await gh.gate('/v2/payment/wallet/paypal/capture', { general: { project_id: Number(gh.project.id), payment_id: paymentId } });
+    assert.equal(capture.status, 200, JSON.stringify(capture.json));
+    const captured = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.type === 'capture');
+    assert.equal(captured.operation.status, 'success');
+    assert.equal(captured.payment.status, 'success');
+    assert.deepEqual(captured.operation.sum_initial, { amount: 10400, currency: 'EUR' });
+    assertVerifiesWithEcommpaySdk(captured);
+    const again = await gh.gate('/v2/payment/wallet/paypal/capture', { general: { project_id: Number(gh.project.id), payment_id: paymentId } });
+    assert.equal(again.status, 400);
+    assert.equal(again.json.code, '3060');
+  });
+
+  test('auth then cancel: canceled', async () => {
+    const { paymentId } = await approvedPurchase(authBody(gh.project.id, nextPaymentId('auth-cancel')));
+    const cancel = await gh.gate('/v2/payment/wallet/paypal/cancel', { general: { project_id: Number(gh.project.id), payment_id: paymentId } });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.json));
+    const cancelled = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.type === 'cancel');
+    assert.equal(cancelled.operation.status, 'success');
+    assert.equal(cancelled.payment.status, 'canceled');
+  });
+
+  test('declined capture (amount ending 06) leaves the payment awaiting capture', async () => {
+    const { paymentId } = await approvedPurchase(authBody(gh.project.id, nextPaymentId('capture-decline'), 2006));
+    await gh.gate('/v2/payment/wallet/paypal/capture', { general: { project_id: Number(gh.project.id), payment_id: paymentId } });
+    const declined = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.type === 'capture');
+    assert.equal(declined.operation.status, 'decline');
+    assert.equal(declined.payment.status, 'awaiting capture');
+  });
+});
+
+describe('refunds', () => {
+  test('partial then full refund: partially refunded, then refunded with sum 0', async () => {
+    const { paymentId } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('refund')));
+    const partial = await gh.gate('/v2/payment/wallet/paypal/refund', {
+      general: { project_id: Number(gh.project.id), payment_id: paymentId },
+      payment: { amount: 300, currency: 'USD', description: 'partial' },
+    });
+    assert.equal(partial.status, 200, JSON.stringify(partial.json));
+    const first = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.type === 'refund');
+    assert.equal(first.operation.status, 'success');
+    assert.equal(first.payment.status, 'partially refunded');
+    assert.deepEqual(first.payment.sum, { amount: 700, currency: 'USD' });
+    assert.deepEqual(first.operation.sum_initial, { amount: 300, currency: 'USD' });
+
+    const full = await gh.gate('/v2/payment/wallet/paypal/refund', {
+      general: { project_id: Number(gh.project.id), payment_id: paymentId },
+      payment: { description: 'the rest' },
+    });
+    assert.equal(full.status, 200, JSON.stringify(full.json));
+    const second = await gh.waitForCallback(
+      (callback) => callback.payment.id === paymentId && callback.operation.type === 'refund' && callback.operation.id !== first.operation.id,
+    );
+    assert.equal(second.payment.status, 'refunded');
+    assert.deepEqual(second.payment.sum, { amount: 0, currency: 'USD' });
+    assert.deepEqual(second.operation.sum_initial, { amount: 700, currency: 'USD' });
+    assertVerifiesWithEcommpaySdk(second);
+
+    const more = await gh.gate('/v2/payment/wallet/paypal/refund', {
+      general: { project_id: Number(gh.project.id), payment_id: paymentId },
+      payment: { amount: 1, currency: 'USD', description: 'too much' },
+    });
+    assert.equal(more.status, 400);
+    assert.equal(more.json.code, '3060');
+  });
+
+  test('declined refund (amount ending 04) leaves the payment success', async () => {
+    const { paymentId } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('refund-decline')));
+    const refund = await gh.gate('/v2/payment/wallet/paypal/refund', {
+      general: { project_id: Number(gh.project.id), payment_id: paymentId },
+      payment: { amount: 104, currency: 'USD', description: 'declined' },
+    });
+    assert.equal(refund.status, 200);
+    const declined = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.type === 'refund');
+    assert.equal(declined.operation.status, 'decline');
+    assert.equal(declined.operation.code, '20100');
+    assert.equal(declined.payment.status, 'success');
+    assert.deepEqual(declined.payment.sum, { amount: 1000, currency: 'USD' });
+  });
+
+  test('refund more than captured answers 3283 and changes nothing', async () => {
+    const { paymentId } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('refund-over')));
+    const refund = await gh.gate('/v2/payment/wallet/paypal/refund', {
+      general: { project_id: Number(gh.project.id), payment_id: paymentId },
+      payment: { amount: 1001, currency: 'USD', description: 'too much' },
+    });
+    assert.equal(refund.status, 400);
+    assert.equal(refund.json.code, '3283');
+    const { rows } = await gh.platform.context.pool.query(`SELECT count(*)::int AS n FROM operations o JOIN payments p ON p.id = o.payment_ref WHERE p.payment_id = $1 AND o.type = 'refund'`, [paymentId]);
+    assert.equal(rows[0].n, 0);
+  });
+
+  test('50 concurrent 40.00 refunds of a 100.00 capture: exactly 2 accepted, never more than captured', async () => {
+    const { paymentId } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('refund-race'), 10000));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        gh.gate('/v2/payment/wallet/paypal/refund', {
+          general: { project_id: Number(gh.project.id), payment_id: paymentId },
+          payment: { amount: 4000, currency: 'USD', description: 'race' },
+        }),
+      ),
+    );
+    const accepted = responses.filter((response) => response.status === 200);
+    const refused = responses.filter((response) => response.status !== 200);
+    assert.equal(accepted.length, 2);
+    assert.ok(refused.every((response) => response.json.code === '3283'), JSON.stringify(refused.map((r) => r.json.code)));
+    await gh.waitForCallback(() => gh.callbacksFor(paymentId).filter((callback) => callback.operation.type === 'refund').length === 2);
+    const { rows } = await gh.platform.context.pool.query(
+      'SELECT captured_minor::text, refunded_minor::text, refund_reserved_minor::text, status FROM payments WHERE payment_id = $1',
+      [paymentId],
+    );
+    assert.deepEqual(rows[0], { captured_minor: '10000', refunded_minor: '8000', refund_reserved_minor: '0', status: 'partially refunded' });
+  });
+});
+
+describe('payouts', () => {
+  const payoutBody = (paymentId: string, amount: number, receiver: string) => ({
+    general: { project_id: Number(gh.project.id), payment_id: paymentId },
+    payment: { amount, currency: 'GBP', description: 'prize' },
+    customer: { id: 'customer-2', ip_address: '2001:db8::1' },
+    account: { number: receiver },
+  });
+
+  test('payout to a PayPal account succeeds', async () => {
+    const paymentId = nextPaymentId('payout');
+    const response = await gh.gate('/v2/payment/wallet/paypal/payout', payoutBody(paymentId, 1000, 'DHEV3UAE54T6G'));
+    assert.equal(response.status, 200, JSON.stringify(response.json));
+    const final = await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.status !== 'processing');
+    assert.equal(final.payment.type, 'payout');
+    assert.equal(final.payment.status, 'success');
+    assert.equal(final.operation.type, 'payout');
+    assert.equal(final.operation.status, 'success');
+    assert.deepEqual(final.account, { number: 'DHEV3UAE54T6G' });
+    assertVerifiesWithEcommpaySdk(final);
+  });
+
+  test('payout to an unknown receiver is declined', async () => {
+    const paymentId = nextPaymentId('payout-decline');
+    await gh.gate('/v2/payment/wallet/paypal/payout', payoutBody(paymentId, 1005, 'unknown@example.com'));
+    const final = await gh.waitForCallback((callback) => callback.payment.id === paymentId);
+    assert.equal(final.payment.status, 'decline');
+    assert.equal(final.operation.status, 'decline');
+  });
+});
+
+describe('status, duplicates, signatures and validation', () => {
+  test('status request returns the payment and all its operations, signed', async () => {
+    const { paymentId } = await approvedPurchase(saleBody(gh.project.id, nextPaymentId('status')));
+    const status = await gh.gate('/v2/payment/status', { general: { project_id: Number(gh.project.id), payment_id: paymentId } });
+    assert.equal(status.status, 200);
+    assert.equal(status.json.payment.status, 'success');
+    assert.equal(status.json.operations.length, 1);
+    assert.equal(status.json.operations[0].type, 'sale');
+    assert.deepEqual(status.json.errors, []);
+    assertVerifiesWithEcommpaySdk(status.json);
+    const missing = await gh.gate('/v2/payment/status', { general: { project_id: Number(gh.project.id), payment_id: 'no-such-payment' } });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.code, '3061');
+  });
+
+  test('duplicate payment_id answers 3041, also when 10 requests race', async () => {
+    const body = saleBody(gh.project.id, nextPaymentId('dup'));
+    const first = await gh.gate('/v2/payment/wallet/paypal/sale', body);
+    assert.equal(first.status, 200);
+    const second = await gh.gate('/v2/payment/wallet/paypal/sale', body);
+    assert.equal(second.status, 400);
+    assert.equal(second.json.code, '3041');
+    assert.equal(second.json.status, 'error');
+
+    const raced = saleBody(gh.project.id, nextPaymentId('dup-race'));
+    const responses = await Promise.all(Array.from({ length: 10 }, () => gh.gate('/v2/payment/wallet/paypal/sale', raced)));
+    assert.equal(responses.filter((response) => response.status === 200).length, 1);
+    assert.equal(responses.filter((response) => response.json.code === '3041').length, 9);
+  });
+
+  test('bad signature answers 3261, missing signature 3262, and nothing is written', async () => {
+    const body = saleBody(gh.project.id, nextPaymentId('badsig'));
+    const bad = await gh.gate('/v2/payment/wallet/paypal/sale', body, { secret: 'not-the-secret' });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.json.code, '3261');
+    const missing = await gh.gate('/v2/payment/wallet/paypal/sale', body, { unsigned: true });
+    assert.equal(missing.status, 401);
+    assert.equal(missing.json.code, '3262');
+    const { rows } = await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM payments WHERE payment_id = $1', [body.general.payment_id]);
+    assert.equal(rows[0].n, 0);
+  });
+
+  test('a request signed by the npm ecommpay SDK is accepted', async () => {
+    const body = saleBody(gh.project.id, nextPaymentId('sdk'));
+    const signature = ecommpay.signer(body, gh.project.secretKey);
+    body.general.signature = signature;
+    const response = await gh.gate('/v2/payment/wallet/paypal/sale', body, { unsigned: true });
+    assert.equal(response.status, 200, JSON.stringify(response.json));
+  });
+
+  test('every required sale field, missing once, answers 2004 naming it', async () => {
+    const required = [
+      'general', 'general.project_id', 'general.payment_id', 'payment', 'payment.amount', 'payment.currency',
+      'customer', 'customer.id', 'customer.ip_address', 'return_url', 'return_url.success', 'return_url.decline',
+    ];
+    for (const path of required) {
+      const body = saleBody(gh.project.id, nextPaymentId('missing'));
+      const keys = path.split('.');
+      let holder: any = body;
+      for (const key of keys.slice(0, -1)) holder = holder[key];
+      delete holder[keys[keys.length - 1]];
+      const response = await gh.gate('/v2/payment/wallet/paypal/sale', body, { unsigned: true });
+      assert.equal(response.status, 400, path);
+      assert.equal(response.json.code, '2004', `${path}: ${JSON.stringify(response.json)}`);
+      assert.match(response.json.message, new RegExp(path.replaceAll('.', '\\.')), path);
+    }
+    const { rows } = await gh.platform.context.pool.query(`SELECT count(*)::int AS n FROM payments WHERE payment_id LIKE 'missing-%'`);
+    assert.equal(rows[0].n, 0);
+  });
+
+  test('wrong formats and PayPal currency rules answer documented codes', async () => {
+    const cases: [string, (body: any) => void, string][] = [
+      ['amount as string', (body) => (body.payment.amount = '1000'), '2005'],
+      ['lowercase currency', (body) => (body.payment.currency = 'usd'), '2005'],
+      ['bad IP', (body) => (body.customer.ip_address = '999.1.1.1'), '2005'],
+      ['bad country', (body) => (body.customer.country = 'Germany'), '2005'],
+      ['bad return URL', (body) => (body.return_url.success = 'javascript:alert(1)'), '2005'],
+      ['additional_verification not 4 digits', (body) => (body.additional_data = { additional_verification: '12' }), '2005'],
+      ['unlisted currency', (body) => (body.payment.currency = 'RUB'), '3025'],
+      ['BRL outside Brazil', (body) => ((body.payment.currency = 'BRL'), (body.customer.country = 'US')), '3026'],
+      ['over 60,000.00 USD', (body) => (body.payment.amount = 6_000_001), '3027'],
+      ['over the maximum in EUR via FX', (body) => ((body.payment.currency = 'EUR'), (body.payment.amount = 5_200_000)), '3027'],
+      ['payment_id too long', (body) => (body.general.payment_id = 'x'.repeat(256)), '2005'],
+    ];
+    for (const [name, mutate, code] of cases) {
+      const body = saleBody(gh.project.id, nextPaymentId('format'));
+      mutate(body);
+      const response = await gh.gate('/v2/payment/wallet/paypal/sale', body);
+      assert.equal(response.json.code, code, `${name}: ${JSON.stringify(response.json)}`);
+      assert.ok(response.status >= 400 && response.status < 500, name);
+    }
+    const ok = saleBody(gh.project.id, nextPaymentId('brl'), 1000, 'BRL');
+    ok.customer.country = 'BR';
+    assert.equal((await gh.gate('/v2/payment/wallet/paypal/sale', ok)).status, 200);
+  });
+
+  test('malformed JSON, unknown endpoints and unknown projects get clear errors, never a 5xx', async () => {
+    const broken = await fetch(`${gh.baseUrl}/v2/payment/wallet/paypal/sale`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"general":' });
+    assert.equal(broken.status, 400);
+    assert.equal((await broken.json()).code, '2003');
+    const unknown = await gh.gate('/v2/payment/wallet/bitcoin/sale', saleBody(gh.project.id, nextPaymentId('method')));
+    assert.equal(unknown.json.code, '2010');
+    const noProject = await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(999_999n, nextPaymentId('project')));
+    assert.equal(noProject.json.code, '3001');
+    const huge = await fetch(`${gh.baseUrl}/v2/payment/wallet/paypal/sale`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(2_000_000) }),
+    });
+    assert.equal(huge.status, 413);
+  });
+});
+
+describe('callback delivery', () => {
+  test('a receiver answering 500 gets the callback again until it answers 200; every attempt is recorded', async () => {
+    gh.receiver.respondWith = 500;
+    const paymentId = nextPaymentId('retry');
+    await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, paymentId));
+    await sleep(2_500);
+    gh.receiver.respondWith = 200;
+    await gh.waitForCallback((callback) => callback.payment.id === paymentId, 20_000);
+    // The receiver has it; the platform records the 200 right after.
+    await eventually(async () => {
+      const { rows } = await gh.platform.context.pool.query(
+        `SELECT c.status FROM callbacks c JOIN payments p ON p.id = c.payment_ref WHERE p.payment_id = $1`,
+        [paymentId],
+      );
+      return rows[0]?.status === 'delivered';
+    });
+    const { rows } = await gh.platform.context.pool.query(
+      `SELECT c.status, c.attempts, array_agg(a.http_status ORDER BY a.attempt) AS statuses
+         FROM callbacks c JOIN payments p ON p.id = c.payment_ref JOIN callback_attempts a ON a.callback_id = c.id
+        WHERE p.payment_id = $1 GROUP BY c.id`,
+      [paymentId],
+    );
+    assert.equal(rows[0].status, 'delivered');
+    assert.ok(rows[0].attempts >= 2);
+    assert.equal(rows[0].statuses.at(-1), 200);
+    assert.ok(rows[0].statuses.slice(0, -1).every((status: number) => status === 500));
+  });
+
+  test('callback.force_disable sends nothing; callback.delay postpones the first attempt', async () => {
+    const silent = saleBody(gh.project.id, nextPaymentId('silent'));
+    silent.callback = { force_disable: true };
+    await gh.gate('/v2/payment/wallet/paypal/sale', silent);
+    const delayed = saleBody(gh.project.id, nextPaymentId('delayed'));
+    delayed.callback = { delay: 3 };
+    const sentAt = Date.now();
+    await gh.gate('/v2/payment/wallet/paypal/sale', delayed);
+    await gh.waitForCallback((callback) => callback.payment.id === delayed.general.payment_id);
+    const arrived = gh.receiver.callbacks.find((callback) => callback.body.payment.id === delayed.general.payment_id)!;
+    assert.ok(arrived.receivedAt - sentAt >= 2_900, `arrived after ${arrived.receivedAt - sentAt} ms`);
+    assert.equal(gh.callbacksFor(silent.general.payment_id).length, 0);
+    const { rows } = await gh.platform.context.pool.query(
+      `SELECT c.status FROM callbacks c JOIN payments p ON p.id = c.payment_ref WHERE p.payment_id = $1`,
+      [silent.general.payment_id],
+    );
+    assert.deepEqual(rows.map((row) => row.status), ['disabled']);
+  });
+});
