@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/store/embedded-postgres.ts';
 
@@ -13,13 +13,17 @@ const requested = process.argv.slice(2);
 const files = requested.length > 0 ? requested : readdirSync('test').filter((name) => name.endsWith('.test.ts')).sort().map((name) => join('test', name));
 
 let embedded: EmbeddedDatabase | undefined;
+let embeddedDir: string | undefined;
 const env = { ...process.env };
 if (!env.DATABASE_URL) {
-  embedded = await startEmbeddedPostgres(join(process.cwd(), '.test-data'), (message) => process.stderr.write(`${message}\n`));
+  // A folder per run, so two runs on one machine never share (or stop) a server.
+  embeddedDir = join(process.cwd(), '.test-data', `run-${process.pid}`);
+  embedded = await startEmbeddedPostgres(embeddedDir, () => undefined);
   env.DATABASE_URL = embedded.connectionString;
 }
 
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 const exitCode: number = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 if (embedded) await embedded.stop();
+if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });
 process.exit(exitCode);

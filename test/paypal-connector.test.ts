@@ -7,7 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createServer } from 'node:net';
 import { inspect } from 'node:util';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { paypalSandboxPlugin } from '../src/sandbox/paypal/index.ts';
+import { createTestDatabase, stopTestServer, type TestDatabase } from './support/database.ts';
 import { Secret } from '../src/domain/secret.ts';
 import {
   PAYPAL_AUTHORIZATION_STATUSES,
@@ -626,5 +630,508 @@ describe('HTTP plumbing (scripted fetch)', () => {
       }
     };
     assert.equal(useResult(toCaptureResult(captureBody('COMPLETED'))), 'CAP1');
+  });
+});
+
+// ===========================================================================
+// 3. Integration: the connector against the platform's PayPal sandbox
+// ===========================================================================
+
+const SANDBOX_CLIENT_ID = 'gatehouse-connector-test';
+const SANDBOX_CLIENT_SECRET = 'sandbox-secret-7Yq2-do-not-print';
+const SANDBOX_WEBHOOK_ID = 'WH-CONNECTOR-TEST';
+const TIMEOUT_SCENARIO_DELAY_MS = 1_500;
+const PENDING_COMPLETION_DELAY_MS = 300;
+
+interface DeliveredWebhook {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: string;
+  event: { id: string; event_type: string; resource: { id: string } & Record<string, unknown> };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls `probe` every 50 ms until it returns a value, at most `limitMs`. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, limitMs = 8_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const uniqueRequestId = (label: string) => `${label}-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+
+describe('integration with the PayPal sandbox', () => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  let sandboxUrl: string;
+  let paypal: PaypalClient;
+  const webhooks: DeliveredWebhook[] = [];
+  const bearerTokensSeen = new Set<string>();
+  const caughtErrors: unknown[] = [];
+
+  /** Runs a call that must fail, keeps the error for the final no-secret check. */
+  async function failure(call: Promise<unknown>): Promise<unknown> {
+    const error = await call.then(
+      () => assert.fail('expected the call to fail'),
+      (caught: unknown) => caught,
+    );
+    caughtErrors.push(error);
+    return error;
+  }
+
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const authorization = new Headers(init?.headers).get('authorization');
+    if (authorization?.startsWith('Bearer ')) bearerTokensSeen.add(authorization.slice('Bearer '.length));
+    return fetch(input, init);
+  };
+
+  function newClient(options: { clientSecret?: string; timeoutMs?: number; fetch?: typeof fetch; now?: () => number } = {}): PaypalClient {
+    return new PaypalClient(
+      { baseUrl: sandboxUrl, clientId: SANDBOX_CLIENT_ID, clientSecret: new Secret(options.clientSecret ?? SANDBOX_CLIENT_SECRET) },
+      { timeoutMs: options.timeoutMs ?? 5_000, fetch: options.fetch ?? recordingFetch, now: options.now },
+    );
+  }
+
+  before(async () => {
+    database = await createTestDatabase();
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    sandboxUrl = `${origin}/sandbox/paypal`;
+    app = Fastify({ logger: process.env.PAYPAL_TEST_LOG ? { level: 'warn' } : false });
+    // A webhook receiver that keeps the raw body, as a real one must for verification.
+    await app.register(async (receiver) => {
+      receiver.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+      receiver.post('/test-webhooks/paypal', async (request, reply) => {
+        const rawBody = request.body as string;
+        webhooks.push({ headers: { ...request.headers }, rawBody, event: JSON.parse(rawBody) });
+        return reply.code(200).send();
+      });
+    });
+    await app.register(paypalSandboxPlugin, {
+      prefix: '/sandbox/paypal',
+      pool: database.pool,
+      clientId: SANDBOX_CLIENT_ID,
+      clientSecret: SANDBOX_CLIENT_SECRET,
+      publicBaseUrl: sandboxUrl,
+      webhookUrl: () => `${origin}/test-webhooks/paypal`,
+      webhookId: SANDBOX_WEBHOOK_ID,
+      timeoutScenarioDelayMs: TIMEOUT_SCENARIO_DELAY_MS,
+      pendingCompletionDelayMs: PENDING_COMPLETION_DELAY_MS,
+    });
+    await app.listen({ port, host: '127.0.0.1' });
+    paypal = newClient();
+  });
+
+  after(async () => {
+    await app?.close();
+    await database?.drop();
+    await stopTestServer();
+  });
+
+  const usd = (value: string) => ({ currencyCode: 'USD', value });
+
+  async function createCustomerOrder(intent: 'CAPTURE' | 'AUTHORIZE', value: string, extra: { vault?: { storeInVault: boolean } } = {}) {
+    const order = await paypal.createOrder({
+      requestId: uniqueRequestId('create'),
+      intent,
+      amount: usd(value),
+      referenceId: uniqueRequestId('payment'),
+      description: `test ${intent} ${value}`,
+      customId: 'project-1',
+      returnUrl: 'https://merchant.example/return',
+      cancelUrl: 'https://merchant.example/cancel',
+      payer: { email: 'buyer@example.com' },
+      ...extra,
+    });
+    assert.equal(order.outcome, 'action_required', JSON.stringify(order.raw));
+    assert.ok(order.approveUrl?.startsWith(`${sandboxUrl}/checkoutnow?token=`));
+    return order;
+  }
+
+  /** What the customer's browser does on the approval page: post the form with action=approve. */
+  async function approve(approveUrl: string, email = 'jane.doe@example.com'): Promise<URL> {
+    const page = await fetch(approveUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /name="action" value="approve"/);
+    const response = await fetch(approveUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'approve', email }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(response.status, 303);
+    const location = new URL(response.headers.get('location')!);
+    assert.equal(location.origin + location.pathname, 'https://merchant.example/return');
+    assert.ok(location.searchParams.get('PayerID'));
+    return location;
+  }
+
+  async function approvedOrder(intent: 'CAPTURE' | 'AUTHORIZE', value: string, extra: { vault?: { storeInVault: boolean } } = {}) {
+    const order = await createCustomerOrder(intent, value, extra);
+    const returned = await approve(order.approveUrl!);
+    assert.equal(returned.searchParams.get('token'), order.orderId);
+    return order.orderId!;
+  }
+
+  test('create → approve → capture, and a repeat with the same request id is the same capture', async () => {
+    const created = await createCustomerOrder('CAPTURE', '10.00');
+    assert.equal(created.providerStatus, 'PAYER_ACTION_REQUIRED');
+    const returned = await approve(created.approveUrl!);
+
+    const approved = await paypal.getOrder(created.orderId!);
+    assert.equal(approved.outcome, 'approved');
+    assert.equal(approved.payer?.email, 'jane.doe@example.com');
+    assert.equal(approved.payer?.payerId, returned.searchParams.get('PayerID'));
+    assert.deepEqual(approved.amount, usd('10.00'));
+
+    const requestId = uniqueRequestId('capture');
+    const capture = await paypal.captureOrder({ orderId: created.orderId!, requestId });
+    assert.equal(capture.outcome, 'success');
+    assert.equal(capture.providerStatus, 'COMPLETED');
+    assert.equal(capture.orderId, created.orderId);
+    assert.deepEqual(capture.amount, usd('10.00'));
+    assert.equal(capture.payer?.email, 'jane.doe@example.com');
+    assert.ok(capture.providerTime);
+
+    const repeated = await paypal.captureOrder({ orderId: created.orderId!, requestId });
+    assert.equal(repeated.outcome, 'success');
+    assert.equal(repeated.captureId, capture.captureId);
+
+    // A repeat with another request id meets ORDER_ALREADY_CAPTURED and still gets the one capture.
+    const other = await paypal.captureOrder({ orderId: created.orderId!, requestId: uniqueRequestId('capture-again') });
+    assert.equal(other.outcome, 'success');
+    assert.equal(other.captureId, capture.captureId);
+
+    const read = await paypal.getCapture(capture.captureId!);
+    assert.equal(read.outcome, 'success');
+    assert.equal(read.orderId, created.orderId);
+    const completed = await paypal.getOrder(created.orderId!);
+    assert.equal(completed.outcome, 'success');
+    assert.equal(completed.capture?.captureId, capture.captureId);
+  });
+
+  test('capture before approval is a decline with ORDER_NOT_APPROVED', async () => {
+    const created = await createCustomerOrder('CAPTURE', '10.00');
+    const capture = await paypal.captureOrder({ orderId: created.orderId!, requestId: uniqueRequestId('capture') });
+    assert.equal(capture.outcome, 'decline');
+    assert.equal(capture.declineReason.issue, 'ORDER_NOT_APPROVED');
+    assert.equal(capture.declineReason.httpStatus, 422);
+    assert.ok(capture.declineReason.debugId);
+    assert.equal(capture.orderId, created.orderId);
+  });
+
+  test('authorize → partial capture → final capture', async () => {
+    const orderId = await approvedOrder('AUTHORIZE', '20.00');
+    const hold = await paypal.authorizeOrder({ orderId, requestId: uniqueRequestId('authorize') });
+    assert.equal(hold.outcome, 'success');
+    assert.equal(hold.providerStatus, 'CREATED');
+    assert.equal(hold.orderId, orderId);
+    assert.ok(hold.expirationTime);
+
+    const first = await paypal.captureAuthorization({ authorizationId: hold.authorizationId!, requestId: uniqueRequestId('cap'), amount: usd('5.00'), finalCapture: false });
+    assert.equal(first.outcome, 'success');
+    assert.equal(first.authorizationId, hold.authorizationId);
+    assert.deepEqual(first.amount, usd('5.00'));
+    assert.equal((await paypal.getAuthorization(hold.authorizationId!)).providerStatus, 'PARTIALLY_CAPTURED');
+
+    const rest = await paypal.captureAuthorization({ authorizationId: hold.authorizationId!, requestId: uniqueRequestId('cap') });
+    assert.equal(rest.outcome, 'success');
+    assert.deepEqual(rest.amount, usd('15.00'));
+    const captured = await paypal.getAuthorization(hold.authorizationId!);
+    assert.equal(captured.providerStatus, 'CAPTURED');
+    assert.equal(captured.outcome, 'success');
+  });
+
+  test('authorize → void', async () => {
+    const orderId = await approvedOrder('AUTHORIZE', '20.00');
+    const hold = await paypal.authorizeOrder({ orderId, requestId: uniqueRequestId('authorize') });
+    assert.equal(hold.outcome, 'success');
+    const requestId = uniqueRequestId('void');
+    const voided = await paypal.voidAuthorization({ authorizationId: hold.authorizationId!, requestId });
+    assert.equal(voided.outcome, 'success');
+    assert.equal(voided.providerStatus, 'VOIDED');
+    assert.equal((await paypal.voidAuthorization({ authorizationId: hold.authorizationId!, requestId })).outcome, 'success');
+    const read = await paypal.getAuthorization(hold.authorizationId!);
+    assert.equal(read.providerStatus, 'VOIDED');
+    const again = await paypal.voidAuthorization({ authorizationId: hold.authorizationId!, requestId: uniqueRequestId('void') });
+    assert.equal(again.outcome, 'decline');
+    assert.equal(again.declineReason.issue, 'PREVIOUSLY_VOIDED');
+  });
+
+  test('scenario 06: capture of a hold declined; 07: void declined', async () => {
+    const holdOf = async (value: string) => {
+      const hold = await paypal.authorizeOrder({ orderId: await approvedOrder('AUTHORIZE', value), requestId: uniqueRequestId('authorize') });
+      assert.equal(hold.outcome, 'success');
+      return hold.authorizationId!;
+    };
+    const captureDeclined = await paypal.captureAuthorization({ authorizationId: await holdOf('10.06'), requestId: uniqueRequestId('cap') });
+    assert.equal(captureDeclined.outcome, 'decline');
+    assert.equal(captureDeclined.declineReason.source, 'http_error');
+    assert.ok(captureDeclined.declineReason.issue);
+    const voidDeclined = await paypal.voidAuthorization({ authorizationId: await holdOf('10.07'), requestId: uniqueRequestId('void') });
+    assert.equal(voidDeclined.outcome, 'decline');
+    assert.ok(voidDeclined.declineReason.issue);
+  });
+
+  test('partial refund, then a refund decline (scenario 04)', async () => {
+    const capture = await paypal.captureOrder({ orderId: await approvedOrder('CAPTURE', '30.00'), requestId: uniqueRequestId('capture') });
+    assert.equal(capture.outcome, 'success');
+    const requestId = uniqueRequestId('refund');
+    const refund = await paypal.refundCapture({ captureId: capture.captureId!, requestId, amount: usd('10.00'), note: 'partial' });
+    assert.equal(refund.outcome, 'success');
+    assert.equal(refund.providerStatus, 'COMPLETED');
+    assert.equal(refund.captureId, capture.captureId);
+    assert.deepEqual(refund.amount, usd('10.00'));
+    assert.equal((await paypal.refundCapture({ captureId: capture.captureId!, requestId, amount: usd('10.00') })).refundId, refund.refundId);
+    assert.equal((await paypal.getRefund(refund.refundId!)).outcome, 'success');
+    const partlyRefunded = await paypal.getCapture(capture.captureId!);
+    assert.equal(partlyRefunded.providerStatus, 'PARTIALLY_REFUNDED');
+    assert.equal(partlyRefunded.outcome, 'success');
+    const tooMuch = await paypal.refundCapture({ captureId: capture.captureId!, requestId: uniqueRequestId('refund'), amount: usd('25.00') });
+    assert.equal(tooMuch.outcome, 'decline');
+    assert.equal(tooMuch.declineReason.issue, 'REFUND_AMOUNT_EXCEEDED');
+
+    const declinedCapture = await paypal.captureOrder({ orderId: await approvedOrder('CAPTURE', '10.04'), requestId: uniqueRequestId('capture') });
+    assert.equal(declinedCapture.outcome, 'success');
+    const declined = await paypal.refundCapture({ captureId: declinedCapture.captureId!, requestId: uniqueRequestId('refund') });
+    assert.equal(declined.outcome, 'decline');
+    assert.equal(declined.declineReason.issue, 'REFUND_NOT_ALLOWED');
+    assert.equal(declined.captureId, declinedCapture.captureId);
+  });
+
+  test('payouts: success, and failure for scenario 05', async () => {
+    const requestId = uniqueRequestId('payout');
+    const senderBatchId = uniqueRequestId('batch');
+    const payout = await paypal.createPayout({ requestId, senderBatchId, senderItemId: 'item-1', amount: usd('10.00'), receiver: 'winner@example.com', note: 'prize' });
+    assert.equal(payout.outcome, 'pending');
+    assert.equal(payout.senderBatchId, senderBatchId);
+    assert.equal((await paypal.createPayout({ requestId, senderBatchId, senderItemId: 'item-1', amount: usd('10.00'), receiver: 'winner@example.com' })).batchId, payout.batchId);
+    const settled = await eventually('the payout to settle', async () => {
+      const batch = await paypal.getPayoutBatch(payout.batchId!);
+      return batch.outcome === 'pending' ? undefined : batch;
+    });
+    assert.equal(settled.outcome, 'success');
+    assert.equal(settled.itemStatus, 'SUCCESS');
+    assert.equal(settled.senderItemId, 'item-1');
+    assert.ok(settled.transactionId);
+    const item = await paypal.getPayoutItem(settled.payoutItemId!);
+    assert.equal(item.outcome, 'success');
+    assert.equal(item.batchId, payout.batchId);
+    assert.equal(item.receiver, 'winner@example.com');
+
+    const duplicateBatch = await paypal.createPayout({ requestId: uniqueRequestId('payout'), senderBatchId, senderItemId: 'item-1', amount: usd('10.00'), receiver: 'winner@example.com' });
+    assert.equal(duplicateBatch.outcome, 'decline');
+    assert.equal(duplicateBatch.declineReason.issue, 'SENDER_BATCH_ID_ALREADY_USED');
+
+    const failing = await paypal.createPayout({ requestId: uniqueRequestId('payout'), senderBatchId: uniqueRequestId('batch'), senderItemId: 'item-2', amount: usd('10.05'), receiver: 'DHEV3UAE54T3G' });
+    const failed = await eventually('the failing payout to settle', async () => {
+      const batch = await paypal.getPayoutBatch(failing.batchId!);
+      return batch.outcome === 'pending' ? undefined : batch;
+    });
+    assert.equal(failed.outcome, 'decline');
+    assert.equal(failed.itemStatus, 'FAILED');
+    assert.equal(failed.declineReason.issue, 'RECEIVER_UNREGISTERED');
+    assert.equal((await paypal.getPayoutItem(failed.payoutItemId!)).outcome, 'decline');
+  });
+
+  test('scenario 01: capture and authorize declined with INSTRUMENT_DECLINED', async () => {
+    const capture = await paypal.captureOrder({ orderId: await approvedOrder('CAPTURE', '10.01'), requestId: uniqueRequestId('capture') });
+    assert.equal(capture.outcome, 'decline');
+    assert.equal(capture.declineReason.issue, 'INSTRUMENT_DECLINED');
+    assert.equal(capture.declineReason.httpStatus, 422);
+    const hold = await paypal.authorizeOrder({ orderId: await approvedOrder('AUTHORIZE', '10.01'), requestId: uniqueRequestId('authorize') });
+    assert.equal(hold.outcome, 'decline');
+    assert.equal(hold.declineReason.issue, 'INSTRUMENT_DECLINED');
+  });
+
+  test('scenario 02: a pending capture completes later, with a webhook', async () => {
+    const capture = await paypal.captureOrder({ orderId: await approvedOrder('CAPTURE', '10.02'), requestId: uniqueRequestId('capture') });
+    assert.equal(capture.outcome, 'pending');
+    assert.equal(capture.providerStatus, 'PENDING');
+    assert.equal(capture.statusReason, 'PENDING_REVIEW');
+    const completed = await eventually('the pending capture to complete', async () => {
+      const read = await paypal.getCapture(capture.captureId!);
+      return read.outcome === 'pending' ? undefined : read;
+    });
+    assert.equal(completed.outcome, 'success');
+    assert.equal(completed.providerStatus, 'COMPLETED');
+    const webhook = await eventually('PAYMENT.CAPTURE.COMPLETED', () =>
+      webhooks.find((delivered) => delivered.event.event_type === 'PAYMENT.CAPTURE.COMPLETED' && delivered.event.resource.id === capture.captureId),
+    );
+    assert.equal(await paypal.verifyWebhookSignature({ webhookId: SANDBOX_WEBHOOK_ID, headers: webhook.headers, event: webhook.rawBody }), true);
+  });
+
+  test('scenario 03: a timed-out capture is retried with the same request id and captured exactly once', async () => {
+    const orderId = await approvedOrder('CAPTURE', '10.03');
+    const impatient = newClient({ timeoutMs: 400 });
+    const requestId = uniqueRequestId('capture');
+    const error = await failure(impatient.captureOrder({ orderId, requestId }));
+    assert.ok(error instanceof ProviderUnavailableError);
+    assert.equal(error.reason, 'timeout');
+    assert.equal(error.path, `/v2/checkout/orders/${orderId}/capture`);
+
+    // The job's retry: same request id, bounded attempts.
+    let retried: CaptureResult | undefined;
+    for (let attempt = 1; attempt <= 5 && !retried; attempt += 1) {
+      try {
+        retried = await paypal.captureOrder({ orderId, requestId });
+      } catch (caught) {
+        if (!(caught instanceof ProviderUnavailableError)) throw caught;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    assert.ok(retried, 'the retry never answered');
+    assert.equal(retried.outcome, 'success');
+    const order = await paypal.getOrder(orderId);
+    const captures = (order.raw as { purchase_units: Array<{ payments: { captures: unknown[] } }> }).purchase_units[0].payments.captures;
+    assert.equal(captures.length, 1);
+    assert.equal(order.capture?.captureId, retried.captureId);
+  });
+
+  test('scenario 09: the first create answers 503; the retry with the same request id succeeds', async () => {
+    const input = {
+      requestId: uniqueRequestId('create'), intent: 'CAPTURE' as const, amount: usd('10.09'), referenceId: 'payment-09',
+      returnUrl: 'https://merchant.example/return', cancelUrl: 'https://merchant.example/cancel',
+    };
+    const error = await failure(paypal.createOrder(input));
+    assert.ok(error instanceof ProviderUnavailableError);
+    assert.equal(error.reason, 'http_status');
+    assert.equal(error.httpStatus, 503);
+    assert.ok(error.debugId);
+    const order = await paypal.createOrder(input);
+    assert.equal(order.outcome, 'action_required');
+    assert.equal((await paypal.createOrder(input)).orderId, order.orderId);
+  });
+
+  test('COF: a vaulted wallet pays without approval; a deleted token no longer pays', async () => {
+    const orderId = await approvedOrder('CAPTURE', '12.00', { vault: { storeInVault: true } });
+    const first = await paypal.captureOrder({ orderId, requestId: uniqueRequestId('capture') });
+    assert.equal(first.outcome, 'success');
+    assert.ok(first.vaultId, 'the capture answer carries the vault id');
+    const vaultId = first.vaultId!;
+    const registered = await paypal.getOrder(orderId);
+    assert.equal(registered.vaultId, vaultId);
+    assert.equal(registered.vaultStatus, 'VAULTED');
+
+    const repeatInput = { requestId: uniqueRequestId('cof'), intent: 'CAPTURE' as const, amount: usd('7.00'), referenceId: 'payment-cof', vaultId };
+    const repeat = await paypal.createOrder(repeatInput);
+    assert.equal(repeat.outcome, 'success', JSON.stringify(repeat.raw));
+    assert.equal(repeat.capture?.outcome, 'success');
+    assert.deepEqual(repeat.capture?.amount, usd('7.00'));
+    const again = await paypal.createOrder(repeatInput);
+    assert.equal(again.capture?.captureId, repeat.capture?.captureId);
+
+    const held = await paypal.createOrder({ ...repeatInput, requestId: uniqueRequestId('cof'), intent: 'AUTHORIZE' });
+    assert.equal(held.outcome, 'success');
+    assert.equal(held.authorization?.providerStatus, 'CREATED');
+
+    assert.deepEqual(
+      { ...(await paypal.deletePaymentToken(vaultId)), debugId: undefined, raw: undefined },
+      { outcome: 'success', vaultId, alreadyAbsent: false, debugId: undefined, raw: undefined },
+    );
+    assert.equal((await paypal.deletePaymentToken(vaultId)).alreadyAbsent, true);
+    const refused = await paypal.createOrder({ ...repeatInput, requestId: uniqueRequestId('cof') });
+    assert.equal(refused.outcome, 'decline');
+    assert.equal(refused.declineReason.issue, 'PAYMENT_SOURCE_CANNOT_BE_USED');
+  });
+
+  test('unknown ids are ProviderNotFoundError', async () => {
+    for (const call of [paypal.getOrder('NOSUCHORDER0001'), paypal.getCapture('NOSUCHCAPTURE01'), paypal.getPayoutItem('NOSUCHITEM')]) {
+      const error = await failure(call);
+      assert.ok(error instanceof ProviderNotFoundError, String(error));
+      assert.equal(error.httpStatus, 404);
+    }
+  });
+
+  test('bad credentials are a ProviderAuthenticationError that does not carry the secret', async () => {
+    const wrongSecret = 'wrong-secret-Zk81-do-not-print';
+    const error = await failure(newClient({ clientSecret: wrongSecret }).getOrder('ANY'));
+    assert.ok(error instanceof ProviderAuthenticationError);
+    assert.equal(error.httpStatus, 401);
+    assertNoSecretIn(error, wrongSecret, SANDBOX_CLIENT_SECRET);
+  });
+
+  test('a rejected token is renewed once and the call repeated; an expired one is renewed before use', async () => {
+    let tokenRequests = 0;
+    const apiCalls: Array<{ authorization: string | null; requestId: string | null }> = [];
+    let spoilNextApiCall = true;
+    const spoilingFetch: typeof fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      if (String(input).endsWith('/v1/oauth2/token')) tokenRequests += 1;
+      else {
+        if (spoilNextApiCall) {
+          spoilNextApiCall = false;
+          headers.set('authorization', 'Bearer A21AAexpired.token.value'); // what a revoked or expired token looks like to PayPal
+        }
+        apiCalls.push({ authorization: headers.get('authorization'), requestId: headers.get('paypal-request-id') });
+      }
+      return fetch(input, { ...init, headers });
+    };
+    let nowMs = Date.now();
+    const client = newClient({ fetch: spoilingFetch, now: () => nowMs });
+    const order = await client.createOrder({
+      requestId: uniqueRequestId('create'), intent: 'CAPTURE', amount: usd('10.00'), referenceId: 'payment-token',
+      returnUrl: 'https://merchant.example/return',
+    });
+    assert.equal(order.outcome, 'action_required');
+    assert.equal(tokenRequests, 2, 'the 401 made the client fetch a new token');
+    assert.equal(apiCalls.length, 2);
+    assert.equal(apiCalls[0].requestId, apiCalls[1].requestId);
+
+    await client.getOrder(order.orderId!);
+    assert.equal(tokenRequests, 2, 'the renewed token is cached');
+    nowMs += 9 * 60 * 60 * 1000; // the sandbox's tokens live 9 hours
+    await client.getOrder(order.orderId!);
+    assert.equal(tokenRequests, 3, 'an expired token is renewed before use');
+  });
+
+  test('webhook signatures: a delivered event verifies; tampered events and headers do not', async () => {
+    const capture = await paypal.captureOrder({ orderId: await approvedOrder('CAPTURE', '10.00'), requestId: uniqueRequestId('capture') });
+    assert.equal(capture.outcome, 'success');
+    const webhook = await eventually('PAYMENT.CAPTURE.COMPLETED', () =>
+      webhooks.find((delivered) => delivered.event.event_type === 'PAYMENT.CAPTURE.COMPLETED' && delivered.event.resource.id === capture.captureId),
+    );
+    const verify = (overrides: Partial<VerifyInput>) =>
+      paypal.verifyWebhookSignature({ webhookId: SANDBOX_WEBHOOK_ID, headers: webhook.headers, event: webhook.rawBody, ...overrides });
+    type VerifyInput = Parameters<PaypalClient['verifyWebhookSignature']>[0];
+
+    assert.equal(await verify({}), true);
+    assert.equal(await verify({ event: JSON.parse(webhook.rawBody) }), true);
+    assert.equal(await verify({ event: webhook.rawBody.replace('"10.00"', '"99.00"') }), false);
+    assert.equal(await verify({ headers: { ...webhook.headers, 'paypal-transmission-id': 'forged-transmission' } }), false);
+    assert.equal(await verify({ webhookId: 'WH-SOMEONE-ELSE' }), false);
+    assert.equal(await verify({ headers: { ...webhook.headers, 'paypal-transmission-sig': undefined } }), false);
+  });
+
+  test('scenario 08: a duplicated webhook verifies twice with the same event id (receivers dedupe by id)', async () => {
+    const capture = await paypal.captureOrder({ orderId: await approvedOrder('CAPTURE', '10.08'), requestId: uniqueRequestId('capture') });
+    assert.equal(capture.outcome, 'success');
+    const copies = await eventually('two copies of PAYMENT.CAPTURE.COMPLETED', () => {
+      const found = webhooks.filter((delivered) => delivered.event.event_type === 'PAYMENT.CAPTURE.COMPLETED' && delivered.event.resource.id === capture.captureId);
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.equal(copies[0].event.id, copies[1].event.id);
+    for (const copy of copies) {
+      assert.equal(await paypal.verifyWebhookSignature({ webhookId: SANDBOX_WEBHOOK_ID, headers: copy.headers, event: copy.rawBody }), true);
+    }
+  });
+
+  test('no error thrown in this suite carries the client secret or an access token', () => {
+    assert.ok(caughtErrors.length >= 6);
+    assert.ok(bearerTokensSeen.size >= 1);
+    for (const error of caughtErrors) assertNoSecretIn(error, SANDBOX_CLIENT_SECRET, ...bearerTokensSeen);
   });
 });

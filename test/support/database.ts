@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded-postgres.ts';
@@ -16,10 +17,12 @@ export interface TestDatabase {
 }
 
 let embedded: Promise<EmbeddedDatabase> | undefined;
+const embeddedDir = join(process.cwd(), '.test-data', `process-${process.pid}`);
 
 async function serverUrl(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  embedded ??= startEmbeddedPostgres(join(process.cwd(), '.test-data'), () => undefined);
+  // One server per process, in its own folder: concurrent runs never stop each other's server.
+  embedded ??= startEmbeddedPostgres(embeddedDir, () => undefined);
   return (await embedded).connectionString;
 }
 
@@ -54,4 +57,5 @@ export async function stopTestServer(): Promise<void> {
   const server = await embedded;
   embedded = undefined;
   await server.stop();
+  rmSync(embeddedDir, { recursive: true, force: true });
 }

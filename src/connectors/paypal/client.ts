@@ -157,7 +157,11 @@ export class PaypalClient {
    * then call {@link captureOrder} or {@link authorizeOrder}. With `vaultId` (a
    * saved wallet, merchant-initiated) the order completes at once and the
    * result is that of the capture or authorization inside (`success`,
-   * `pending` or `decline`).
+   * `pending` or `decline`, ids in `capture` / `authorization`). Where the
+   * provider answers such an order APPROVED instead of COMPLETED (the built-in
+   * sandbox does), the client captures or authorizes it in the same call, with
+   * the request id `<requestId>:complete`, so both behave the same.
+   * Refusals (e.g. `PAYMENT_SOURCE_CANNOT_BE_USED` for a deleted token) are `decline`.
    *
    * @example
    * const order = await paypal.createOrder({
