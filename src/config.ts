@@ -32,6 +32,8 @@ export interface Config {
   jobPollingIntervalSeconds: number;
   /** Seconds between callback retries are multiplied by this (tests shrink the real schedule). */
   callbackScheduleScale: number;
+  /** How often each node looks for due timers (hold expiry, thresholds, scheduled COF debits). */
+  schedulerIntervalMs: number;
   logLevel: string;
   seedDemoProject: boolean;
   bodyLimitBytes: number;
@@ -68,6 +70,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     callbackTimeoutMs: integer('CALLBACK_TIMEOUT_MS', 10_000),
     jobPollingIntervalSeconds: integer('JOB_POLLING_INTERVAL_SECONDS', 2),
     callbackScheduleScale: integer('CALLBACK_SCHEDULE_SCALE', 1),
+    schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1_000),
     logLevel: process.env.LOG_LEVEL ?? 'info',
     seedDemoProject: process.env.SEED_DEMO_PROJECT !== 'false',
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576),

@@ -12,11 +12,15 @@ import { createPaypalMethod } from './methods/paypal.ts';
 import type { PaymentMethod } from './methods/types.ts';
 import type { PlatformContext } from './processing/context.ts';
 import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
+import { paymentLinkRoutes } from './payment-links/index.ts';
+import { paymentPageRoutes } from './payment-page/index.ts';
 import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createPool, settingOrCreate } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { paypalWebhookRoutes } from './webhooks/paypal.ts';
+import { startScheduler } from './scheduler/runner.ts';
+import { testClockRoutes } from './test-clock/routes.ts';
 import pgDefault from 'pg';
 
 /**
@@ -101,6 +105,9 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(gateRoutes, { context });
   await app.register(walletReturnRoutes, { context });
+  await app.register(paymentPageRoutes, { context });
+  await app.register(paymentLinkRoutes, { context });
+  await app.register(testClockRoutes, { context });
   await app.register(paypalWebhookRoutes, {
     context,
     settings: { sandboxWebhookId: config.sandboxWebhookId, liveWebhookId: config.paypalWebhookId, clientFor: paypal.clientFor },
@@ -118,6 +125,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   });
 
   await startWorkers(context);
+  const scheduler = startScheduler(context, config.schedulerIntervalMs);
   await app.listen({ port: config.port, host: config.host });
 
   return {
@@ -127,6 +135,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     databaseUrl,
     async stop() {
       await app.close();
+      await scheduler.stop();
       await queue.stop();
       await pool.end();
       await sandboxPool.end();

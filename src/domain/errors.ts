@@ -42,6 +42,7 @@ const entries = {
   cofNotFound: { code: '3182', httpStatus: 400, message: 'COF purchase registration not found' },
   cofCancelled: { code: '3183', httpStatus: 400, message: 'COF purchase registration is cancelled' },
   cofExpired: { code: '3184', httpStatus: 400, message: 'COF purchase registration has expired' },
+  testClockForbidden: { code: '3090', httpStatus: 400, message: 'Test clocks are available for test projects only', gatehouse: true },
   invalidSignature: { code: '3261', httpStatus: 401, message: 'Invalid signature' },
   emptySignature: { code: '3262', httpStatus: 401, message: 'Empty signature' },
   refundExceedsAmount: { code: '3283', httpStatus: 400, message: 'Refund amount exceeds the amount available for refund' },

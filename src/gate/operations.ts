@@ -1,14 +1,29 @@
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import { GateError } from '../domain/errors.ts';
 import { convertMinor } from '../domain/fx.ts';
+import { calendarDateOf, calendarDaysBetween } from '../domain/recurring.ts';
 import { mayStart, paymentStatusWhileRunning, type FollowUpOperation, type OperationType, type PaymentType } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
-import type { PlatformContext } from '../processing/context.ts';
+import { clockFor, type PlatformContext } from '../processing/context.ts';
+import { planHoldExpiry, planThreshold } from '../scheduler/tasks.ts';
 import { isUniqueViolation, withTransaction } from '../store/db.ts';
-import { insertOperation, insertPayment, lockPayment, updatePayment, type NewPayment, type PaymentRecord } from '../store/payments.ts';
+import {
+  findPayment,
+  insertOperation,
+  insertPayment,
+  lockPayment,
+  lockPaymentByRef,
+  updatePayment,
+  type NewPayment,
+  type OperationRecord,
+  type PaymentRecord,
+} from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
-import type { AuthBody, PayoutBody, RefundBody, SaleBody } from './schemas.ts';
+import { insertRegistration, lockRegistration, updateRegistration, type RegistrationRecord } from '../store/recurring.ts';
 import { checkCurrency, checkIpAddress, checkPurchaseMaximum } from './purchase-rules.ts';
+import { planRegistration, type RegistrationPlan } from './recurring-rules.ts';
+import type { AuthBody, PayoutBody, RecurringCancelBody, RecurringDebitBody, RefundBody, SaleBody } from './schemas.ts';
 
 /** Most refunds one payment may have (code 903 beyond). */
 export const refundsPerPaymentMax = 100;
@@ -29,9 +44,9 @@ function accepted(project: Project, paymentId: string, requestId: string): Accep
   return { status: 'success', request_id: requestId, project_id: Number(project.id), payment_id: paymentId };
 }
 
-type NewPaymentBody = SaleBody | AuthBody | PayoutBody;
+type NewPaymentBody = SaleBody | AuthBody | PayoutBody | RecurringDebitBody;
 
-function newPaymentRecord(project: Project, method: string, type: PaymentType, body: NewPaymentBody): NewPayment {
+function newPaymentRecord(project: Project, method: string, type: PaymentType, body: NewPaymentBody, createdAt: Date): NewPayment {
   return {
     projectId: project.id,
     paymentId: body.general.payment_id,
@@ -48,52 +63,8 @@ function newPaymentRecord(project: Project, method: string, type: PaymentType, b
     callbackUrl: body.general.merchant_callback_url ?? null,
     callbackDelaySeconds: body.callback?.delay ?? 0,
     callbackDisabled: body.callback?.force_disable ?? false,
+    createdAt,
   };
-}
-
-/**
- * Accepts a new payment (sale, auth or payout): validate the method's rules,
- * then write payment, first operation and provider job in one transaction.
- * A duplicate payment_id, also from a racing request, hits the unique
- * constraint and answers 3041 with nothing written.
- */
-export async function acceptNewPayment(
-  context: PlatformContext,
-  project: Project,
-  method: string,
-  operationType: Extract<OperationType, 'sale' | 'auth' | 'payout'>,
-  body: NewPaymentBody,
-): Promise<Accepted> {
-  checkIpAddress(body.customer.ip_address);
-  checkCurrency(body.payment.currency, body.customer.country);
-  const usdRates = await context.usdRates();
-  const amountMinor = BigInt(body.payment.amount);
-  if (operationType !== 'payout') checkPurchaseMaximum(amountMinor, body.payment.currency, usdRates);
-  const converted = convertedSum(project, amountMinor, body.payment.currency, usdRates);
-  const requestId = newRequestId();
-  const paymentType: PaymentType = operationType === 'payout' ? 'payout' : 'purchase';
-  try {
-    await withTransaction(context.pool, async (tx) => {
-      const payment = await insertPayment(tx, newPaymentRecord(project, method, paymentType, body));
-      const operation = await insertOperation(tx, {
-        paymentRef: payment.ref,
-        projectId: project.id,
-        type: operationType,
-        status: 'processing',
-        amountMinor,
-        currency: body.payment.currency,
-        convertedAmountMinor: converted.amountMinor,
-        convertedCurrency: converted.currency,
-        requestId,
-      });
-      await context.queue.send(queueNames.operationExecute, { operationId: String(operation.id) }, { db: tx });
-    });
-  } catch (error) {
-    if (isUniqueViolation(error, 'payments_project_id_payment_id_key')) throw new GateError('paymentIdExists', body.general.payment_id);
-    throw error;
-  }
-  context.queue.wake(queueNames.operationExecute);
-  return accepted(project, body.general.payment_id, requestId);
 }
 
 /** sum_converted: the amount in the project's settlement currency (itself when none is set). */
@@ -101,6 +72,101 @@ export function convertedSum(project: Project, amountMinor: bigint, currency: st
   const target = project.settlementCurrency;
   if (!target || target === currency || !usdRates.has(target) || !usdRates.has(currency)) return { amountMinor, currency };
   return { amountMinor: convertMinor(amountMinor, currency, target, usdRates), currency: target };
+}
+
+interface OperationStart {
+  payment: PaymentRecord;
+  type: OperationType;
+  amountMinor: bigint;
+  currency: string;
+  requestId: string;
+  usdRates: ReadonlyMap<string, string>;
+  now: Date;
+}
+
+/**
+ * Writes an operation, its threshold (and, for an auth, its hold expiry) and
+ * its provider job, in the caller's transaction.
+ */
+export async function startOperation(context: PlatformContext, tx: pg.PoolClient, project: Project, start: OperationStart): Promise<OperationRecord> {
+  const converted = start.currency === '' ? { amountMinor: 0n, currency: '' } : convertedSum(project, start.amountMinor, start.currency, start.usdRates);
+  const operation = await insertOperation(tx, {
+    paymentRef: start.payment.ref,
+    projectId: project.id,
+    type: start.type,
+    status: 'processing',
+    amountMinor: start.amountMinor,
+    currency: start.currency,
+    convertedAmountMinor: converted.amountMinor,
+    convertedCurrency: converted.currency,
+    requestId: start.requestId,
+    createdAt: start.now,
+  });
+  await planThreshold(tx, project.id, operation.id, operation.type, start.now);
+  if (operation.type === 'auth') await planHoldExpiry(tx, project.id, operation.id, start.now, project.holdPeriodSeconds);
+  await context.queue.send(queueNames.operationExecute, { operationId: String(operation.id) }, { db: tx });
+  return operation;
+}
+
+/**
+ * Accepts a new payment (sale, auth or payout): validate the method's rules,
+ * then write payment, first operation, its timers and the provider job in one
+ * transaction. A duplicate payment_id, also from a racing request, hits the
+ * unique constraint and answers 3041 with nothing written.
+ */
+export async function acceptNewPayment(
+  context: PlatformContext,
+  project: Project,
+  method: string,
+  operationType: Extract<OperationType, 'sale' | 'auth' | 'payout'>,
+  body: SaleBody | AuthBody | PayoutBody,
+): Promise<Accepted> {
+  checkIpAddress(body.customer.ip_address);
+  checkCurrency(body.payment.currency, body.customer.country);
+  const usdRates = await context.usdRates();
+  const amountMinor = BigInt(body.payment.amount);
+  if (operationType !== 'payout') checkPurchaseMaximum(amountMinor, body.payment.currency, usdRates);
+  const now = clockFor(context, project);
+  const recurring = 'recurring' in body && body.recurring?.register ? planRegistration(body.recurring, body.general.payment_id, now) : undefined;
+  const requestId = newRequestId();
+  const paymentType: PaymentType = operationType === 'payout' ? 'payout' : 'purchase';
+  try {
+    await withTransaction(context.pool, async (tx) => {
+      let payment = await insertPayment(tx, newPaymentRecord(project, method, paymentType, body, now));
+      if (recurring) payment = await registerRecurring(tx, project, payment, recurring, now);
+      await startOperation(context, tx, project, { payment, type: operationType, amountMinor, currency: body.payment.currency, requestId, usdRates, now });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'payments_project_id_payment_id_key')) throw new GateError('paymentIdExists', body.general.payment_id);
+    if (isUniqueViolation(error, 'recurring_registrations_project_id_scheduled_payment_id_key')) {
+      throw new GateError('cofInvalid', 'recurring.scheduled_payment_id is already used in this project');
+    }
+    throw error;
+  }
+  context.queue.wake(queueNames.operationExecute);
+  return accepted(project, body.general.payment_id, requestId);
+}
+
+/** Writes a pending COF registration for a purchase; it becomes active when the purchase succeeds. */
+async function registerRecurring(tx: pg.PoolClient, project: Project, payment: PaymentRecord, plan: RegistrationPlan, now: Date): Promise<PaymentRecord> {
+  if (plan.scheduledPaymentId !== undefined && (await findPayment(tx, project.id, plan.scheduledPaymentId))) {
+    throw new GateError('cofInvalid', 'recurring.scheduled_payment_id is already used in this project');
+  }
+  const registration = await insertRegistration(tx, {
+    projectId: project.id,
+    paymentRef: payment.ref,
+    type: plan.type,
+    currency: payment.currency,
+    amountMinor: plan.amountMinor,
+    period: plan.period,
+    interval: plan.interval,
+    timeOfDaySeconds: plan.timeOfDaySeconds,
+    startDate: plan.startDate,
+    expiry: plan.expiry,
+    scheduledPaymentId: plan.scheduledPaymentId,
+    createdAt: now,
+  });
+  return updatePayment(tx, payment.ref, { recurringId: registration.id }, now);
 }
 
 /**
@@ -122,40 +188,163 @@ export async function acceptFollowUp(
   await withTransaction(context.pool, async (tx) => {
     const payment = await lockPayment(tx, project.id, paymentId);
     if (!payment || payment.method !== method || payment.type === 'payout') throw new GateError('paymentNotFound', paymentId);
-    if (!mayStart(operationType, payment.status)) throw new GateError('statusForbidsAction', `payment is ${payment.status}`);
-    const amountMinor = operationType === 'refund' ? await reserveRefund(tx, payment, refund) : payment.authorizedMinor;
-    const converted = convertedSum(project, amountMinor, payment.currency, usdRates);
-    const operation = await insertOperation(tx, {
-      paymentRef: payment.ref,
-      projectId: project.id,
-      type: operationType,
-      status: 'processing',
-      amountMinor,
-      currency: payment.currency,
-      convertedAmountMinor: converted.amountMinor,
-      convertedCurrency: converted.currency,
-      requestId,
-    });
-    const status = paymentStatusWhileRunning(operationType, payment.status);
-    if (status !== payment.status) await updatePayment(tx, payment.ref, { status });
-    await context.queue.send(queueNames.operationExecute, { operationId: String(operation.id) }, { db: tx });
+    await startFollowUp(context, tx, project, payment, operationType, { refund, requestId, usdRates });
   });
   context.queue.wake(queueNames.operationExecute);
   return accepted(project, paymentId, requestId);
 }
 
+/** A follow-up on a payment locked by the caller (also used by the hold-expiry timer). */
+export async function startFollowUp(
+  context: PlatformContext,
+  tx: pg.PoolClient,
+  project: Project,
+  payment: PaymentRecord,
+  operationType: FollowUpOperation,
+  options: { refund?: RefundBody['payment']; requestId: string; usdRates: ReadonlyMap<string, string> },
+): Promise<OperationRecord> {
+  if (!mayStart(operationType, payment.status)) throw new GateError('statusForbidsAction', `payment is ${payment.status}`);
+  const now = clockFor(context, project);
+  const amountMinor = operationType === 'refund' ? await reserveRefund(tx, payment, options.refund, now) : payment.authorizedMinor;
+  const operation = await startOperation(context, tx, project, {
+    payment,
+    type: operationType,
+    amountMinor,
+    currency: payment.currency,
+    requestId: options.requestId,
+    usdRates: options.usdRates,
+    now,
+  });
+  const status = paymentStatusWhileRunning(operationType, payment.status);
+  if (status !== payment.status) await updatePayment(tx, payment.ref, { status }, now);
+  return operation;
+}
+
 /** Validates a refund's amount against what is left and reserves it under the row lock. */
-async function reserveRefund(tx: import('pg').PoolClient, payment: PaymentRecord, refund: RefundBody['payment'] | undefined): Promise<bigint> {
+async function reserveRefund(tx: pg.PoolClient, payment: PaymentRecord, refund: RefundBody['payment'] | undefined, now: Date): Promise<bigint> {
   if (refund?.amount !== undefined && refund.currency === undefined) throw new GateError('requiredFieldMissing', 'payment.currency is required with payment.amount');
   if (refund?.currency !== undefined && refund.amount === undefined) throw new GateError('requiredFieldMissing', 'payment.amount is required with payment.currency');
   if (refund?.currency !== undefined && refund.currency !== payment.currency) throw new GateError('currencyMismatch', `payment currency is ${payment.currency}`);
-  const availableMinor = payment.capturedMinor - payment.refundedMinor - payment.refundReservedMinor;
+  const availableMinor = payment.capturedMinor - payment.refundedMinor - payment.refundReservedMinor - payment.chargebackMinor;
   const amountMinor = refund?.amount !== undefined ? BigInt(refund.amount) : availableMinor;
   if (amountMinor <= 0n || amountMinor > availableMinor) {
     throw new GateError('refundExceedsAmount', `available for refund: ${availableMinor} ${payment.currency} minor units`);
   }
   const { rows } = await tx.query<{ count: bigint }>(`SELECT count(*) AS count FROM operations WHERE payment_ref = $1 AND type = 'refund'`, [String(payment.ref)]);
   if (Number(rows[0].count) >= refundsPerPaymentMax) throw new GateError('refundLimitExceeded', `at most ${refundsPerPaymentMax} refunds per payment`);
-  await updatePayment(tx, payment.ref, { refundReservedMinor: payment.refundReservedMinor + amountMinor });
+  await updatePayment(tx, payment.ref, { refundReservedMinor: payment.refundReservedMinor + amountMinor }, now);
   return amountMinor;
+}
+
+/** Refuses debits on a registration that cannot be debited, with the spec's 3181-3184 codes. */
+export function checkDebitable(registration: RegistrationRecord | undefined, now: Date): asserts registration is RegistrationRecord {
+  if (!registration) throw new GateError('cofNotFound');
+  if (registration.status === 'cancelled') throw new GateError('cofCancelled');
+  if (registration.status === 'expired') throw new GateError('cofExpired');
+  if (registration.status !== 'active' || !registration.vaultId) throw new GateError('cofInvalid', `registration is ${registration.status}`);
+  if (registration.expiry && calendarDaysBetween(calendarDateOf(now), registration.expiry) < 0) throw new GateError('cofExpired');
+}
+
+export interface RecurringDebit {
+  registration: RegistrationRecord;
+  paymentId: string;
+  amountMinor: bigint;
+  currency: string;
+  customer: PaymentRecord['customer'];
+  description: string;
+  callback: { url: string | null; delaySeconds: number; disabled: boolean };
+  additionalData: Record<string, unknown> | null;
+}
+
+/** Writes a COF debit: a `recurring` payment, its operation and job, in the caller's transaction. */
+export async function startRecurringDebit(context: PlatformContext, tx: pg.PoolClient, project: Project, debit: RecurringDebit, now: Date): Promise<string> {
+  const usdRates = await context.usdRates();
+  const payment = await insertPayment(tx, {
+    projectId: project.id,
+    paymentId: debit.paymentId,
+    type: 'recurring',
+    method: 'paypal',
+    status: 'processing',
+    currency: debit.currency,
+    amountMinor: debit.amountMinor,
+    description: debit.description,
+    customer: debit.customer,
+    accountNumber: null,
+    returnUrl: {},
+    additionalData: debit.additionalData,
+    callbackUrl: debit.callback.url,
+    callbackDelaySeconds: debit.callback.delaySeconds,
+    callbackDisabled: debit.callback.disabled,
+    recurringId: debit.registration.id,
+    createdAt: now,
+  });
+  const requestId = newRequestId();
+  await startOperation(context, tx, project, { payment, type: 'recurring', amountMinor: debit.amountMinor, currency: debit.currency, requestId, usdRates, now });
+  return requestId;
+}
+
+/** POST /v2/payment/wallet/{method}/recurring: an on-demand debit of a registered COF purchase. */
+export async function acceptRecurringDebit(context: PlatformContext, project: Project, body: RecurringDebitBody): Promise<Accepted> {
+  checkIpAddress(body.customer.ip_address);
+  const now = clockFor(context, project);
+  let requestId = '';
+  try {
+    await withTransaction(context.pool, async (tx) => {
+      const registration = await lockRegistration(tx, project.id, BigInt(body.recurring.id));
+      if (registration?.status === 'active' && registration.expiry && calendarDaysBetween(calendarDateOf(now), registration.expiry) < 0) {
+        await updateRegistration(tx, registration.id, { status: 'expired' });
+        throw new GateError('cofExpired');
+      }
+      checkDebitable(registration, now);
+      if (body.payment.currency !== registration.currency) throw new GateError('currencyMismatch', `the COF purchase is in ${registration.currency}`);
+      const usdRates = await context.usdRates();
+      checkPurchaseMaximum(BigInt(body.payment.amount), body.payment.currency, usdRates);
+      const origin = await lockPaymentByRef(tx, registration.paymentRef);
+      requestId = await startRecurringDebit(
+        context,
+        tx,
+        project,
+        {
+          registration,
+          paymentId: body.general.payment_id,
+          amountMinor: BigInt(body.payment.amount),
+          currency: body.payment.currency,
+          customer: { ...origin.customer, ...body.customer },
+          description: body.payment.description ?? origin.description,
+          callback: { url: body.general.merchant_callback_url ?? null, delaySeconds: body.callback?.delay ?? 0, disabled: body.callback?.force_disable ?? false },
+          additionalData: body.additional_data ?? null,
+        },
+        now,
+      );
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'payments_project_id_payment_id_key')) throw new GateError('paymentIdExists', body.general.payment_id);
+    throw error;
+  }
+  context.queue.wake(queueNames.operationExecute);
+  return accepted(project, body.general.payment_id, requestId);
+}
+
+/**
+ * POST /v2/payment/wallet/{method}/recurring/cancel: stops future debits at
+ * once (pending scheduled debits are cancelled in the same transaction), then
+ * a job removes the saved wallet at the provider and reports the
+ * `recurring_cancel` operation on the registering payment (spec figure 38).
+ */
+export async function acceptRecurringCancel(context: PlatformContext, project: Project, body: RecurringCancelBody): Promise<Accepted> {
+  const now = clockFor(context, project);
+  const requestId = newRequestId();
+  await withTransaction(context.pool, async (tx) => {
+    const registration = await lockRegistration(tx, project.id, BigInt(body.recurring.id));
+    if (!registration) throw new GateError('cofNotFound');
+    if (registration.status === 'cancelled') throw new GateError('cofCancelled');
+    if (registration.status === 'expired') throw new GateError('cofExpired');
+    if (registration.status !== 'active') throw new GateError('cofInvalid', `registration is ${registration.status}`);
+    // Future debits stop here: the debit timer re-reads this status under the same lock.
+    await updateRegistration(tx, registration.id, { status: 'cancelled', cancelledAt: now });
+    const origin = await lockPaymentByRef(tx, registration.paymentRef);
+    await startOperation(context, tx, project, { payment: origin, type: 'recurring_cancel', amountMinor: 0n, currency: '', requestId, usdRates: new Map(), now });
+  });
+  context.queue.wake(queueNames.operationExecute);
+  return accepted(project, body.general.payment_id, requestId);
 }

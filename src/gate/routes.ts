@@ -3,10 +3,14 @@ import { GateError } from '../domain/errors.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { verifyGateRequest } from '../signature/index.ts';
 import { findProject, type Project } from '../store/projects.ts';
-import { acceptFollowUp, acceptNewPayment } from './operations.ts';
+import { acceptFollowUp, acceptNewPayment, acceptRecurringCancel, acceptRecurringDebit } from './operations.ts';
 import {
   AuthRequest,
   FollowUpRequest,
+  RecurringCancelRequest,
+  RecurringDebitRequest,
+  type RecurringCancelBody,
+  type RecurringDebitBody,
   PayoutRequest,
   RefundRequest,
   SaleRequest,
@@ -71,6 +75,9 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
   route<RefundBody>('refund', RefundRequest, (project, method, body) =>
     acceptFollowUp(context, project, method, 'refund', body.general.payment_id, body.payment),
   );
+
+  route<RecurringDebitBody>('recurring', RecurringDebitRequest, (project, _method, body) => acceptRecurringDebit(context, project, body));
+  route<RecurringCancelBody>('recurring/cancel', RecurringCancelRequest, (project, _method, body) => acceptRecurringCancel(context, project, body));
 
   app.post<{ Body: StatusBody }>('/v2/payment/status', { schema: { body: StatusRequest } }, async (request) => {
     const project = await authenticate(request, request.body);

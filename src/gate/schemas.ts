@@ -58,6 +58,24 @@ export const CallbackOptions = Type.Object({
   force_disable: Type.Optional(Type.Boolean()),
 });
 
+const dayOrMonth = Type.Union([Type.Integer({ minimum: 1, maximum: 31 }), Type.String({ pattern: '^\\d{1,2}$' })]);
+
+/** COF purchase registration (the spec's `recurring` object on sale/auth). */
+export const RecurringRegistration = Type.Object({
+  register: Type.Boolean(),
+  type: Type.Union([Type.Literal('R'), Type.Literal('U')]),
+  period: Type.Optional(Type.Union(['D', 'W', 'M', 'Q', 'Y'].map((value) => Type.Literal(value)))),
+  cycle: Type.Optional(Type.Union(['day', 'week', 'month', 'quarter', 'year'].map((value) => Type.Literal(value)))),
+  interval: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  time: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}$' })),
+  start_date: Type.Optional(Type.String({ pattern: '^\\d{2}-\\d{2}-\\d{4}$' })),
+  amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000_000_000 })),
+  expiry_day: Type.Optional(dayOrMonth),
+  expiry_month: Type.Optional(dayOrMonth),
+  expiry_year: Type.Optional(Type.Integer({ minimum: 1970, maximum: 9999 })),
+  scheduled_payment_id: Type.Optional(text(255)),
+});
+
 const common = {
   general: General,
   additional_data: Type.Optional(AdditionalData),
@@ -66,6 +84,7 @@ const common = {
 
 export const SaleRequest = Type.Object({
   ...common,
+  recurring: Type.Optional(RecurringRegistration),
   payment: PurchasePayment,
   customer: Customer(['id', 'ip_address']),
   return_url: Type.Object({ success: url, decline: url, return: Type.Optional(url) }),
@@ -73,6 +92,7 @@ export const SaleRequest = Type.Object({
 
 export const AuthRequest = Type.Object({
   ...common,
+  recurring: Type.Optional(RecurringRegistration),
   payment: PurchasePayment,
   customer: Customer(['id', 'ip_address']),
   return_url: Type.Object({ return: url, success: Type.Optional(url), decline: Type.Optional(url) }),
@@ -98,12 +118,42 @@ export const PayoutRequest = Type.Object({
 
 export const StatusRequest = Type.Object({ general: General });
 
+/** On-demand COF debit: /v2/payment/wallet/{method}/recurring. */
+export const RecurringDebitRequest = Type.Object({
+  ...common,
+  payment: PurchasePayment,
+  customer: Customer(['ip_address']),
+  recurring: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) }),
+});
+
+/** /v2/payment/wallet/{method}/recurring/cancel. */
+export const RecurringCancelRequest = Type.Object({
+  ...common,
+  recurring: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }) }),
+});
+
+/** Test clock of a test project: /data/v1/test-clock/advance. */
+export const TestClockAdvanceRequest = Type.Object({
+  general: Type.Object({
+    project_id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }),
+    signature: Type.Optional(Type.String({ maxLength: 1024 })),
+  }),
+  clock: Type.Object({
+    advance_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 * 365 * 86_400 })),
+    frozen_time: Type.Optional(iso8601),
+  }),
+});
+
 export type SaleBody = Static<typeof SaleRequest>;
 export type AuthBody = Static<typeof AuthRequest>;
 export type FollowUpBody = Static<typeof FollowUpRequest>;
 export type RefundBody = Static<typeof RefundRequest>;
 export type PayoutBody = Static<typeof PayoutRequest>;
 export type StatusBody = Static<typeof StatusRequest>;
+export type RecurringRegistrationBody = Static<typeof RecurringRegistration>;
+export type RecurringDebitBody = Static<typeof RecurringDebitRequest>;
+export type RecurringCancelBody = Static<typeof RecurringCancelRequest>;
+export type TestClockAdvanceBody = Static<typeof TestClockAdvanceRequest>;
 
 export const gateEndpoints = {
   sale: SaleRequest,

@@ -61,6 +61,7 @@ function fromCapture(result: CaptureResult): OperationOutcome {
     captureId: result.captureId,
     providerDate: providerDate(result.providerTime),
     payer: payerOf(result.payer),
+    vaultId: result.vaultId,
     raw: result.raw,
   };
 }
@@ -74,6 +75,7 @@ function fromAuthorization(result: AuthorizationResult): OperationOutcome {
     authorizationId: result.authorizationId,
     providerDate: providerDate(result.providerTime),
     payer: payerOf(result.payer),
+    vaultId: result.vaultId,
     raw: result.raw,
   };
 }
@@ -161,6 +163,7 @@ export function createPaypalMethod(settings: PaypalMethodSettings): PaymentMetho
             surname: input.payer.lastName,
             countryCode: input.payer.country,
           },
+          vault: input.saveForLater ? { storeInVault: true } : undefined,
         }),
       );
       if (order.outcome === 'decline') return { kind: 'decline', reason: declineReasonText(order), raw: order.raw };
@@ -219,6 +222,38 @@ export function createPaypalMethod(settings: PaypalMethodSettings): PaymentMetho
           }),
         ),
       );
+    },
+
+    async debitSaved(project, input) {
+      // With a saved wallet no approval is needed; the connector completes the order (capture) itself.
+      const order = await guarded(() =>
+        clientFor(project).createOrder({
+          requestId: input.requestId,
+          intent: 'CAPTURE',
+          amount: paypalAmount(input.money),
+          referenceId: input.paymentId.slice(0, 256),
+          description: input.description ? input.description.slice(0, descriptionMax) : undefined,
+          vaultId: input.vaultId,
+        }),
+      );
+      if (order.outcome === 'decline') return { kind: 'decline', reason: declineReasonText(order), providerPaymentId: order.orderId, raw: order.raw };
+      const capture = order.capture;
+      if (!capture || capture.outcome === 'pending') return { kind: 'pending', providerPaymentId: order.orderId, raw: order.raw };
+      if (capture.outcome === 'decline') return { kind: 'decline', reason: capture.statusReason ?? capture.providerStatus, providerPaymentId: order.orderId, raw: order.raw };
+      return {
+        kind: 'success',
+        providerPaymentId: order.orderId,
+        captureId: capture.captureId,
+        providerDate: providerDate(capture.providerTime),
+        payer: payerOf(order.payer),
+        raw: order.raw,
+      };
+    },
+
+    async deleteSaved(project, input) {
+      const result = await guarded(() => clientFor(project).deletePaymentToken(input.vaultId));
+      if (result.outcome === 'decline') return { kind: 'decline', reason: declineReasonText(result), raw: result.raw };
+      return { kind: 'success', providerPaymentId: '', raw: result.raw };
     },
 
     async poll(project, input) {

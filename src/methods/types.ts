@@ -21,6 +21,8 @@ export interface PurchaseStart {
   returnUrl: string;
   cancelUrl: string;
   payer: { email?: string; firstName?: string; lastName?: string; country?: string };
+  /** Save the wallet for later merchant-initiated debits (COF registration). */
+  saveForLater: boolean;
 }
 
 export interface Payer {
@@ -41,6 +43,8 @@ export interface ProviderSuccess {
   captureId?: string;
   authorizationId?: string;
   payer?: Payer;
+  /** The saved wallet, when the purchase asked to save it. */
+  vaultId?: string;
   raw: unknown;
 }
 
@@ -66,6 +70,10 @@ export interface PaymentMethod {
   releaseHold(project: Project, input: { requestId: string; authorizationId: string }): Promise<OperationOutcome>;
   refund(project: Project, input: { requestId: string; captureId: string; money: MoneyInput; full: boolean; note: string }): Promise<OperationOutcome>;
   payout(project: Project, input: { requestId: string; paymentId: string; money: MoneyInput; receiver: string; note: string }): Promise<OperationOutcome>;
+  /** A merchant-initiated debit of a saved wallet (COF purchase): no customer present. */
+  debitSaved(project: Project, input: { requestId: string; vaultId: string; money: MoneyInput; paymentId: string; description: string }): Promise<OperationOutcome>;
+  /** Removes a saved wallet (COF purchase cancelled). */
+  deleteSaved(project: Project, input: { vaultId: string }): Promise<OperationOutcome>;
   /** Re-reads the provider's view of an operation whose outcome is pending or unknown. */
   poll(project: Project, input: { type: 'sale' | 'auth' | 'capture' | 'cancel' | 'refund' | 'payout'; providerPaymentId: string; orderId?: string }): Promise<OperationOutcome>;
 }

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { errorCodes } from '../domain/errors.ts';
-import { isFinalOperationStatus, paymentStatusAfter, type OperationOutcome as FinalOutcome } from '../domain/statuses.ts';
+import { isFinalOperationStatus, paymentStatusAfter, type OperationOutcome as FinalOutcome, type PaymentStatus } from '../domain/statuses.ts';
 import type { Payer } from '../methods/types.ts';
+import { planFirstDebit } from '../scheduler/recurring.ts';
 import { withTransaction } from '../store/db.ts';
 import {
   lockOperation,
@@ -13,7 +14,8 @@ import {
   type PaymentRecord,
 } from '../store/payments.ts';
 import { findProject, type Project } from '../store/projects.ts';
-import type { PlatformContext } from './context.ts';
+import { findRegistrationOfPayment, updateRegistration } from '../store/recurring.ts';
+import { clockFor, type PlatformContext } from './context.ts';
 import { enqueueCallback } from './outbox.ts';
 
 /** A provider result to record on an operation. */
@@ -30,10 +32,14 @@ export type ProviderResult =
       captureId?: string;
       authorizationId?: string;
       payer?: Payer;
+      /** A saved wallet (COF registration). */
+      vaultId?: string;
       raw?: unknown;
     };
 
-export function successResult(input: Omit<Extract<ProviderResult, { kind: 'final' }>, 'kind' | 'outcome' | 'code' | 'message'>): ProviderResult {
+type FinalResult = Extract<ProviderResult, { kind: 'final' }>;
+
+export function successResult(input: Omit<FinalResult, 'kind' | 'outcome' | 'code' | 'message'>): ProviderResult {
   return { kind: 'final', outcome: 'success', code: errorCodes.success.code, message: errorCodes.success.message, ...input };
 }
 
@@ -51,29 +57,32 @@ export function declineResult(operationType: string, reason: string, raw?: unkno
  * Returns false when nothing changed.
  */
 export async function applyProviderResult(context: PlatformContext, operationId: bigint, result: ProviderResult): Promise<boolean> {
-  return withTransaction(context.pool, async (tx) => {
-    const { rows } = await tx.query<{ payment_ref: bigint }>('SELECT payment_ref FROM operations WHERE id = $1', [String(operationId)]);
-    if (!rows[0]) throw new Error(`operation ${operationId} not found`);
-    // Lock order everywhere: payment first, then its operation.
-    const payment = await lockPaymentByRef(tx, BigInt(rows[0].payment_ref));
-    const operation = await lockOperation(tx, operationId);
-    if (isFinalOperationStatus(operation.status)) return false;
-    const project = await findProject(tx, payment.projectId);
-    if (!project) throw new Error(`project ${payment.projectId} not found`);
-    switch (result.kind) {
-      case 'redirect':
-        return recordRedirect(context, tx, project, payment, operation, result);
-      case 'pending':
-        if (result.providerPaymentId && result.providerPaymentId !== operation.providerPaymentId) {
-          await updateOperation(tx, operation.id, { providerPaymentId: result.providerPaymentId, providerResponse: result.raw });
-        }
-        return false;
-      case 'final':
-        return recordFinal(context, tx, project, payment, operation, result);
-      default:
-        return result satisfies never;
-    }
-  });
+  return withTransaction(context.pool, (tx) => applyProviderResultIn(context, tx, operationId, result));
+}
+
+/** The same, inside the caller's transaction. */
+export async function applyProviderResultIn(context: PlatformContext, tx: pg.PoolClient, operationId: bigint, result: ProviderResult): Promise<boolean> {
+  const { rows } = await tx.query<{ payment_ref: bigint }>('SELECT payment_ref FROM operations WHERE id = $1', [String(operationId)]);
+  if (!rows[0]) throw new Error(`operation ${operationId} not found`);
+  // Lock order everywhere: payment first, then its operation.
+  const payment = await lockPaymentByRef(tx, BigInt(rows[0].payment_ref));
+  const operation = await lockOperation(tx, operationId);
+  if (isFinalOperationStatus(operation.status)) return false;
+  const project = await findProject(tx, payment.projectId);
+  if (!project) throw new Error(`project ${payment.projectId} not found`);
+  switch (result.kind) {
+    case 'redirect':
+      return recordRedirect(context, tx, project, payment, operation, result);
+    case 'pending':
+      if (result.providerPaymentId && result.providerPaymentId !== operation.providerPaymentId) {
+        await updateOperation(tx, operation.id, { providerPaymentId: result.providerPaymentId, providerResponse: result.raw });
+      }
+      return false;
+    case 'final':
+      return recordFinal(context, tx, project, payment, operation, result);
+    default:
+      return result satisfies never;
+  }
 }
 
 async function recordRedirect(
@@ -88,9 +97,10 @@ async function recordRedirect(
   const updatedOperation = await updateOperation(tx, operation.id, {
     status: 'awaiting redirect result',
     providerPaymentId: result.providerPaymentId,
-    providerResponse: result.raw,
+    providerResponse: { redirectUrl: result.redirectUrl, provider: result.raw },
   });
-  const updatedPayment = await updatePayment(tx, payment.ref, { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId });
+  const now = clockFor(context, project);
+  const updatedPayment = await updatePayment(tx, payment.ref, { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId }, now);
   await enqueueCallback(context, tx, project, 'intermediate', {
     payment: updatedPayment,
     operation: updatedOperation,
@@ -105,34 +115,67 @@ async function recordFinal(
   project: Project,
   payment: PaymentRecord,
   operation: OperationRecord,
-  result: Extract<ProviderResult, { kind: 'final' }>,
+  result: FinalResult,
 ): Promise<boolean> {
+  const now = clockFor(context, project);
   const changes = moneyChanges(payment, operation, result);
   const capturedMinor = changes.capturedMinor ?? payment.capturedMinor;
   const refundedMinor = changes.refundedMinor ?? payment.refundedMinor;
   changes.status = paymentStatusAfter(operation.type, result.outcome, statusBefore(payment, operation), { capturedMinor, refundedMinor });
-  const updatedPayment = await updatePayment(tx, payment.ref, changes);
+  const updatedPayment = await updatePayment(tx, payment.ref, changes, now);
   const updatedOperation = await updateOperation(tx, operation.id, {
     status: result.outcome,
     code: result.code,
     message: result.message,
     providerPaymentId: result.providerPaymentId ?? operation.providerPaymentId,
-    providerDate: result.outcome === 'success' ? (result.providerDate ?? context.now()) : null,
+    providerDate: result.outcome === 'success' ? (result.providerDate ?? now) : null,
     providerResponse: result.raw,
-    completedAt: context.now(),
+    completedAt: now,
   });
-  await enqueueCallback(context, tx, project, 'final', { payment: updatedPayment, operation: updatedOperation });
+  const recurring = await settleRegistration(context, tx, project, updatedPayment, operation, result, now);
+  await enqueueCallback(context, tx, project, 'final', { payment: updatedPayment, operation: updatedOperation, recurring });
   return true;
 }
 
+/**
+ * A purchase that registers a COF purchase activates the registration when it
+ * succeeds (and plans the first scheduled debit) or fails it when it does not.
+ * Returns the `recurring` object its callback carries.
+ */
+async function settleRegistration(
+  context: PlatformContext,
+  tx: pg.PoolClient,
+  project: Project,
+  payment: PaymentRecord,
+  operation: OperationRecord,
+  result: FinalResult,
+  now: Date,
+): Promise<{ id: number; currency: string } | undefined> {
+  if (payment.recurringId === null) return undefined;
+  const recurring = { id: Number(payment.recurringId), currency: payment.currency };
+  // Debits carry the registration (spec figure 37); a cancellation does not (figure 38).
+  if (operation.type === 'recurring') return recurring;
+  if (operation.type !== 'sale' && operation.type !== 'auth') return undefined;
+  const registration = await findRegistrationOfPayment(tx, payment.ref);
+  if (!registration || registration.status !== 'pending') return recurring;
+  if (result.outcome !== 'success' || !result.vaultId) {
+    await updateRegistration(tx, registration.id, { status: 'failed' });
+    if (result.outcome === 'success') context.log.error({ paymentRef: String(payment.ref) }, 'COF registration succeeded without a saved wallet');
+    return undefined;
+  }
+  await updateRegistration(tx, registration.id, { status: 'active', vaultId: result.vaultId });
+  await planFirstDebit(tx, project, { ...registration, status: 'active', vaultId: result.vaultId }, now);
+  return recurring;
+}
+
 /** The status to fall back to on a decline: what the payment was before this operation started. */
-function statusBefore(payment: PaymentRecord, operation: OperationRecord) {
-  if (operation.type === 'capture' || operation.type === 'cancel') return 'awaiting capture' as const;
+function statusBefore(payment: PaymentRecord, operation: OperationRecord): PaymentStatus {
+  if (operation.type === 'capture' || operation.type === 'cancel') return 'awaiting capture';
   return payment.status;
 }
 
 /** How an outcome moves the payment's money columns. */
-function moneyChanges(payment: PaymentRecord, operation: OperationRecord, result: Extract<ProviderResult, { kind: 'final' }>): PaymentChanges {
+function moneyChanges(payment: PaymentRecord, operation: OperationRecord, result: FinalResult): PaymentChanges {
   const success = result.outcome === 'success';
   const payerChanges: PaymentChanges = result.payer
     ? { payer: result.payer, accountNumber: payment.accountNumber ?? result.payer.payerId ?? null }
@@ -152,10 +195,11 @@ function moneyChanges(payment: PaymentRecord, operation: OperationRecord, result
         refundReservedMinor: payment.refundReservedMinor - operation.amountMinor,
         ...(success ? { refundedMinor: payment.refundedMinor + operation.amountMinor } : {}),
       };
+    case 'chargeback':
+      return success ? { chargebackMinor: payment.chargebackMinor + operation.amountMinor } : {};
     case 'cancel':
     case 'payout':
     case 'recurring_cancel':
-    case 'chargeback':
       return {};
     default:
       return operation.type satisfies never;

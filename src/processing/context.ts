@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentMethod } from '../methods/types.ts';
+import type { Project } from '../store/projects.ts';
 
 /** What the processing layer needs from the running platform. */
 export interface PlatformContext {
@@ -23,4 +24,9 @@ export function methodOf(context: PlatformContext, name: string): PaymentMethod 
   const method = context.methods.get(name);
   if (!method) throw new Error(`payment method ${name} is not registered`);
   return method;
+}
+
+/** The one clock every time rule of a project reads: its test clock when set, else real time. */
+export function clockFor(context: PlatformContext, project: Pick<Project, 'testClockAt'>): Date {
+  return project.testClockAt ?? context.now();
 }

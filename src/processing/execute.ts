@@ -4,6 +4,7 @@ import { queueNames } from '../jobs/queue.ts';
 import type { OperationOutcome, PaymentMethod } from '../methods/types.ts';
 import { countProviderAttempt, findOperation, findPaymentByRef, type OperationRecord, type PaymentRecord } from '../store/payments.ts';
 import { findProject, type Project } from '../store/projects.ts';
+import { findRegistration, findRegistrationOfPayment } from '../store/recurring.ts';
 import { applyProviderResult, declineResult, successResult, type ProviderResult } from './apply.ts';
 import { methodOf, type PlatformContext } from './context.ts';
 import { walletReturnUrl } from './return-urls.ts';
@@ -40,6 +41,7 @@ export function toProviderResult(operationType: string, outcome: OperationOutcom
         captureId: outcome.captureId,
         authorizationId: outcome.authorizationId,
         payer: outcome.payer,
+        vaultId: outcome.vaultId,
         raw: outcome.raw,
       });
     case 'pending':
@@ -77,6 +79,7 @@ export async function executeOperation(context: PlatformContext, operationId: bi
           lastName: payment.customer.last_name,
           country: payment.customer.country,
         },
+        saveForLater: payment.recurringId !== null,
       });
       const result: ProviderResult =
         outcome.kind === 'redirect'
@@ -107,10 +110,26 @@ export async function executeOperation(context: PlatformContext, operationId: bi
         operation,
         await method.payout(project, { requestId: operation.requestId, paymentId: payment.paymentId, money, receiver: required(payment.accountNumber), note: payment.description }),
       );
-    case 'recurring':
-    case 'recurring_cancel':
+    case 'recurring': {
+      const registration = payment.recurringId === null ? undefined : await findRegistration(context.pool, project.id, payment.recurringId);
+      return finish(
+        context,
+        operation,
+        await method.debitSaved(project, {
+          requestId: operation.requestId,
+          vaultId: required(registration?.vaultId ?? null),
+          money,
+          paymentId: payment.paymentId,
+          description: payment.description,
+        }),
+      );
+    }
+    case 'recurring_cancel': {
+      const registration = await findRegistrationOfPayment(context.pool, payment.ref);
+      return finish(context, operation, await method.deleteSaved(project, { vaultId: required(registration?.vaultId ?? null) }));
+    }
     case 'chargeback':
-      throw new Error(`operation type ${operation.type} is not executed by this job`);
+      throw new Error('chargebacks are recorded from provider events, never executed');
     default:
       return assertNever(operation.type);
   }

@@ -48,6 +48,9 @@ export interface PaymentRecord {
   providerCaptureId: string | null;
   providerAuthorizationId: string | null;
   payer: PayerRecord | null;
+  /** The COF registration this payment made or debits. */
+  recurringId: bigint | null;
+  chargebackMinor: bigint;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -99,6 +102,8 @@ function toPayment(row: any): PaymentRecord {
     providerCaptureId: row.provider_capture_id,
     providerAuthorizationId: row.provider_authorization_id,
     payer: row.payer,
+    recurringId: row.recurring_id,
+    chargebackMinor: row.chargeback_minor,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -143,18 +148,23 @@ export interface NewPayment {
   callbackUrl: string | null;
   callbackDelaySeconds: number;
   callbackDisabled: boolean;
+  recurringId?: bigint | null;
+  /** The project's clock. */
+  createdAt: Date;
 }
 
 /** Inserts a payment; a duplicate (project_id, payment_id) raises the unique violation `payments_project_id_payment_id_key`. */
 export async function insertPayment(db: Queryable, input: NewPayment): Promise<PaymentRecord> {
   const { rows } = await db.query(
     `INSERT INTO payments (project_id, payment_id, type, method, status, currency, amount_minor, description, customer,
-       account_number, return_url, additional_data, callback_url, callback_delay_seconds, callback_disabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
+       account_number, return_url, additional_data, callback_url, callback_delay_seconds, callback_disabled, recurring_id,
+       created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING *`,
     [
       String(input.projectId), input.paymentId, input.type, input.method, input.status, input.currency,
       String(input.amountMinor), input.description, input.customer, input.accountNumber, input.returnUrl,
       input.additionalData, input.callbackUrl, input.callbackDelaySeconds, input.callbackDisabled,
+      input.recurringId === undefined || input.recurringId === null ? null : String(input.recurringId), input.createdAt,
     ],
   );
   return toPayment(rows[0]);
@@ -198,6 +208,8 @@ export type PaymentChanges = Partial<{
   providerCaptureId: string | null;
   providerAuthorizationId: string | null;
   payer: PayerRecord | null;
+  recurringId: bigint | null;
+  chargebackMinor: bigint;
 }>;
 
 const paymentColumns: Record<keyof PaymentChanges, string> = {
@@ -211,18 +223,21 @@ const paymentColumns: Record<keyof PaymentChanges, string> = {
   providerCaptureId: 'provider_capture_id',
   providerAuthorizationId: 'provider_authorization_id',
   payer: 'payer',
+  recurringId: 'recurring_id',
+  chargebackMinor: 'chargeback_minor',
 };
 
-export async function updatePayment(db: Queryable, ref: bigint, changes: PaymentChanges): Promise<PaymentRecord> {
+/** Applies `changes`; `updatedAt` is the project's clock. */
+export async function updatePayment(db: Queryable, ref: bigint, changes: PaymentChanges, updatedAt: Date): Promise<PaymentRecord> {
   const keys = Object.keys(changes) as (keyof PaymentChanges)[];
-  const assignments = keys.map((key, index) => `${paymentColumns[key]} = $${index + 2}`);
+  const assignments = keys.map((key, index) => `${paymentColumns[key]} = $${index + 3}`);
   const values = keys.map((key) => {
     const value = changes[key];
     return typeof value === 'bigint' ? String(value) : value;
   });
   const { rows } = await db.query(
-    `UPDATE payments SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
-    [String(ref), ...values],
+    `UPDATE payments SET ${[...assignments, 'updated_at = $2'].join(', ')} WHERE id = $1 RETURNING *`,
+    [String(ref), updatedAt, ...values],
   );
   return toPayment(rows[0]);
 }
@@ -237,15 +252,17 @@ export interface NewOperation {
   convertedAmountMinor: bigint;
   convertedCurrency: string;
   requestId: string;
+  /** The project's clock. */
+  createdAt: Date;
 }
 
 export async function insertOperation(db: Queryable, input: NewOperation): Promise<OperationRecord> {
   const { rows } = await db.query(
     `INSERT INTO operations (payment_ref, project_id, type, status, amount_minor, currency, converted_amount_minor,
-       converted_currency, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+       converted_currency, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
     [
       String(input.paymentRef), String(input.projectId), input.type, input.status, String(input.amountMinor), input.currency,
-      String(input.convertedAmountMinor), input.convertedCurrency, input.requestId,
+      String(input.convertedAmountMinor), input.convertedCurrency, input.requestId, input.createdAt,
     ],
   );
   return toOperation(rows[0]);

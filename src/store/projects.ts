@@ -17,6 +17,8 @@ export interface Project {
   paypalClientId: string | null;
   paypalClientSecret: string | null;
   settlementCurrency: string | null;
+  /** A test project's frozen time, when its test clock is in use. */
+  testClockAt: Date | null;
 }
 
 interface ProjectRow {
@@ -33,6 +35,7 @@ interface ProjectRow {
   paypal_client_id: string | null;
   paypal_client_secret: string | null;
   settlement_currency: string | null;
+  test_clock_at: Date | null;
 }
 
 function toProject(row: ProjectRow, now: Date): Project {
@@ -50,6 +53,7 @@ function toProject(row: ProjectRow, now: Date): Project {
     paypalClientId: row.paypal_client_id,
     paypalClientSecret: row.paypal_client_secret,
     settlementCurrency: row.settlement_currency?.trim() ?? null,
+    testClockAt: row.test_clock_at,
   };
 }
 
@@ -89,5 +93,11 @@ export async function rotateSecretKey(db: Queryable, projectId: bigint, overlapS
        secret_key = $3 WHERE id = $1 RETURNING *`,
     [String(projectId), overlapSeconds, generateSecretKey()],
   );
+  return rows[0] ? toProject(rows[0], new Date()) : undefined;
+}
+
+/** Sets a test project's clock. Production projects refuse (and a CHECK constraint backs that). */
+export async function setTestClock(db: Queryable, projectId: bigint, at: Date): Promise<Project | undefined> {
+  const { rows } = await db.query<ProjectRow>(`UPDATE projects SET test_clock_at = $2 WHERE id = $1 AND mode = 'test' RETURNING *`, [String(projectId), at]);
   return rows[0] ? toProject(rows[0], new Date()) : undefined;
 }

@@ -4,6 +4,13 @@ import type { PaypalClient } from '../connectors/paypal/index.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import type { Project, ProjectMode } from '../store/projects.ts';
 import { findProject } from '../store/projects.ts';
+import { paypalCurrencies } from '../domain/currencies.ts';
+import { parseDecimal } from '../domain/money.ts';
+import { newRequestId } from '../gate/operations.ts';
+import { applyProviderResultIn, successResult } from '../processing/apply.ts';
+import { clockFor } from '../processing/context.ts';
+import { withTransaction } from '../store/db.ts';
+import { findPaymentByRef, insertOperation, lockPaymentByRef, type PaymentRecord } from '../store/payments.ts';
 
 /**
  * PayPal webhooks. Each event is verified with PayPal's own verification API
@@ -80,29 +87,107 @@ export async function paypalWebhookRoutes(app: FastifyInstance, options: { conte
       return reply.status(400).send({ error: 'invalid JSON' });
     }
     if (typeof event?.id !== 'string' || typeof event.event_type !== 'string') return reply.status(400).send({ error: 'not a PayPal event' });
+    if (event.event_type === 'CUSTOMER.DISPUTE.CREATED') return handleDispute(mode, event, rawBody, request, reply);
     const match = await findOperationFor(context, event);
     const project = match && (await findProject(context.pool, match.project_id));
     // Events about nothing we know, or about the other mode's projects, are acknowledged and ignored.
     if (!match || !project || project.mode !== mode) return reply.status(200).send({ ignored: true });
-    const webhookId = mode === 'test' ? settings.sandboxWebhookId : settings.liveWebhookId;
-    if (!webhookId) return reply.status(503).send({ error: 'PayPal webhook id is not configured' });
-    const genuine = await settings
-      .clientFor(project)
-      .verifyWebhookSignature({ webhookId, headers: request.headers as Record<string, string | string[] | undefined>, event: rawBody })
-      .catch(() => undefined);
-    if (genuine === undefined) return reply.status(503).send({ error: 'verification unavailable, retry later' });
-    if (!genuine) return reply.status(400).send({ error: 'signature verification failed' });
-    const inserted = await context.pool.query(
-      `INSERT INTO provider_events (provider, event_id, event_type, body) VALUES ('paypal', $1, $2, $3) ON CONFLICT DO NOTHING`,
-      [event.id, event.event_type, rawBody],
-    );
-    if (inserted.rowCount === 0) return reply.status(200).send({ duplicate: true });
+    const refusal = await verifyAndRecord(mode, project, event, rawBody, request);
+    if (refusal) return reply.status(refusal.status).send(refusal.body);
     await triggerWork(context, event, match);
     return reply.status(200).send({ received: true });
   };
 
+  /** Verifies the event with PayPal and records its id; answers what to reply when it must not be acted on. */
+  async function verifyAndRecord(
+    mode: ProjectMode,
+    project: Project,
+    event: PaypalEvent,
+    rawBody: string,
+    request: import('fastify').FastifyRequest,
+  ): Promise<{ status: number; body: object } | undefined> {
+    const webhookId = mode === 'test' ? settings.sandboxWebhookId : settings.liveWebhookId;
+    if (!webhookId) return { status: 503, body: { error: 'PayPal webhook id is not configured' } };
+    const genuine = await settings
+      .clientFor(project)
+      .verifyWebhookSignature({ webhookId, headers: request.headers as Record<string, string | string[] | undefined>, event: rawBody })
+      .catch(() => undefined);
+    if (genuine === undefined) return { status: 503, body: { error: 'verification unavailable, retry later' } };
+    if (!genuine) return { status: 400, body: { error: 'signature verification failed' } };
+    const inserted = await context.pool.query(
+      `INSERT INTO provider_events (provider, event_id, event_type, body) VALUES ('paypal', $1, $2, $3) ON CONFLICT DO NOTHING`,
+      [event.id, event.event_type, rawBody],
+    );
+    if (inserted.rowCount === 0) return { status: 200, body: { duplicate: true } };
+    return undefined;
+  }
+
+  /** A dispute on a captured payment becomes a `chargeback` operation, reported by callback. */
+  async function handleDispute(
+    mode: ProjectMode,
+    event: PaypalEvent,
+    rawBody: string,
+    request: import('fastify').FastifyRequest,
+    reply: import('fastify').FastifyReply,
+  ) {
+    const dispute = (event.resource ?? {}) as DisputeResource;
+    const captureId = dispute.disputed_transactions?.[0]?.seller_transaction_id;
+    const payment = typeof captureId === 'string' ? await findPaymentByCapture(context, captureId) : undefined;
+    const project = payment && (await findProject(context.pool, payment.projectId));
+    if (!payment || !project || project.mode !== mode) return reply.status(200).send({ ignored: true });
+    const refusal = await verifyAndRecord(mode, project, event, rawBody, request);
+    if (refusal) return reply.status(refusal.status).send(refusal.body);
+    await recordChargeback(context, payment.ref, dispute);
+    return reply.status(200).send({ received: true });
+  }
+
   app.post('/v2/webhooks/paypal/sandbox', handle('test'));
   app.post('/v2/webhooks/paypal', handle('production'));
+}
+
+interface DisputeResource {
+  dispute_id?: string;
+  reason?: string;
+  disputed_transactions?: { seller_transaction_id?: string }[];
+  dispute_amount?: { currency_code?: string; value?: string };
+}
+
+async function findPaymentByCapture(context: PlatformContext, captureId: string): Promise<PaymentRecord | undefined> {
+  const { rows } = await context.pool.query<{ id: bigint }>('SELECT id FROM payments WHERE provider_capture_id = $1', [captureId]);
+  return rows[0] ? findPaymentByRef(context.pool, BigInt(rows[0].id)) : undefined;
+}
+
+/** Writes the chargeback operation (capped to what the payment still holds) and its callback. */
+async function recordChargeback(context: PlatformContext, paymentRef: bigint, dispute: DisputeResource): Promise<void> {
+  await withTransaction(context.pool, async (tx) => {
+    const payment = await lockPaymentByRef(tx, paymentRef);
+    const project = await findProject(tx, payment.projectId);
+    if (!project) return;
+    const rule = paypalCurrencies.get(payment.currency);
+    const disputedMinor =
+      rule && dispute.dispute_amount?.value && dispute.dispute_amount.currency_code === payment.currency
+        ? parseDecimal(dispute.dispute_amount.value, rule.exponent)
+        : payment.capturedMinor;
+    const heldMinor = payment.capturedMinor - payment.refundedMinor - payment.refundReservedMinor - payment.chargebackMinor;
+    const amountMinor = disputedMinor < heldMinor ? disputedMinor : heldMinor;
+    const operation = await startRecordedOperation(tx, project, payment, amountMinor, clockFor(context, project));
+    await applyProviderResultIn(context, tx, operation.id, successResult({ providerPaymentId: dispute.dispute_id ?? '', raw: dispute }));
+  });
+}
+
+async function startRecordedOperation(tx: import('pg').PoolClient, project: Project, payment: PaymentRecord, amountMinor: bigint, now: Date) {
+  return insertOperation(tx, {
+    paymentRef: payment.ref,
+    projectId: project.id,
+    type: 'chargeback',
+    status: 'processing',
+    amountMinor,
+    currency: payment.currency,
+    convertedAmountMinor: amountMinor,
+    convertedCurrency: payment.currency,
+    requestId: newRequestId(),
+    createdAt: now,
+  });
 }
 
 async function triggerWork(context: PlatformContext, event: PaypalEvent, match: OperationMatch): Promise<void> {

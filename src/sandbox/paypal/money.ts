@@ -1,17 +1,13 @@
 /**
  * PayPal's money rules, as the sandbox enforces them: the currencies PayPal
  * accepts, and how many decimals each may carry (HUF, JPY and TWD are whole
- * units at PayPal). Amounts are bigint minor units inside; PayPal's decimal
- * strings exist only in requests and responses.
+ * units at PayPal), from the platform's one currency table. Amounts are bigint
+ * minor units inside; PayPal's decimal strings exist only in requests and
+ * responses.
  */
+import { paypalCurrencies } from '../../domain/currencies.ts';
 import { formatDecimal, parseDecimal } from '../../domain/money.ts';
 import { SandboxError } from './errors.ts';
-
-/** Decimal digits per currency, for every currency PayPal's REST API accepts. */
-const paypalCurrencyDecimals: Readonly<Record<string, 0 | 2>> = {
-  AUD: 2, BRL: 2, CAD: 2, CNY: 2, CZK: 2, DKK: 2, EUR: 2, HKD: 2, HUF: 0, ILS: 2, JPY: 0, MYR: 2, MXN: 2,
-  TWD: 0, NZD: 2, NOK: 2, PHP: 2, PLN: 2, GBP: 2, RUB: 2, SGD: 2, SEK: 2, CHF: 2, THB: 2, USD: 2,
-};
 
 export interface SandboxMoney {
   currency: string;
@@ -21,10 +17,10 @@ export interface SandboxMoney {
 /** Longest amount string PayPal accepts (`value` is limited to 32 characters). */
 const valueLengthMax = 32;
 
-export function currencyDecimals(currency: string): 0 | 2 {
-  const decimals = paypalCurrencyDecimals[currency];
-  if (decimals === undefined) throw new SandboxError('CURRENCY_NOT_SUPPORTED', { value: currency });
-  return decimals;
+export function currencyDecimals(currency: string): number {
+  const rule = paypalCurrencies.get(currency);
+  if (!rule) throw new SandboxError('CURRENCY_NOT_SUPPORTED', { value: currency });
+  return rule.exponent;
 }
 
 /** The decimal string PayPal would print: (1050n, "USD") -> "10.50", (1001n, "JPY") -> "1001". */
@@ -48,7 +44,7 @@ export function parseMoney(input: unknown, field: string, currencyKey: 'currency
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
     throw new SandboxError('INVALID_PARAMETER_SYNTAX', { field: `${field}/${currencyKey}`, value: String(currency), location: 'body' });
   }
-  const decimals = paypalCurrencyDecimals[currency];
+  const decimals = paypalCurrencies.get(currency)?.exponent;
   if (decimals === undefined) throw new SandboxError('CURRENCY_NOT_SUPPORTED', { field: `${field}/${currencyKey}`, value: currency, location: 'body' });
   const valueField = { field: `${field}/value`, value: String(value), location: 'body' as const };
   if (typeof value !== 'string' || value.length > valueLengthMax) throw new SandboxError('INVALID_PARAMETER_SYNTAX', valueField);

@@ -30,15 +30,16 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** Holds the credentials in private fields, so logging or inspecting it never shows the secret. */
 export class AccessTokens {
-  private readonly clientId: string;
-  private readonly clientSecret: string;
-  private readonly signingKey: Buffer;
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #signingKey: Buffer;
 
   constructor(clientId: string, clientSecret: string) {
-    this.clientId = clientId;
-    this.clientSecret = clientSecret;
-    this.signingKey = createHash('sha256').update(`gatehouse paypal sandbox access token\0${clientId}\0${clientSecret}`).digest();
+    this.#clientId = clientId;
+    this.#clientSecret = clientSecret;
+    this.#signingKey = createHash('sha256').update(`gatehouse paypal sandbox access token\0${clientId}\0${clientSecret}`).digest();
   }
 
   /** Checks `Authorization: Basic base64(client_id:client_secret)`. */
@@ -48,15 +49,15 @@ export class AccessTokens {
     const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
     const separator = decoded.indexOf(':');
     if (separator < 0) return false;
-    const idMatches = sameSecret(decoded.slice(0, separator), this.clientId);
-    const secretMatches = sameSecret(decoded.slice(separator + 1), this.clientSecret);
+    const idMatches = sameSecret(decoded.slice(0, separator), this.#clientId);
+    const secretMatches = sameSecret(decoded.slice(separator + 1), this.#clientSecret);
     return idMatches && secretMatches;
   }
 
   issue(): { accessToken: string; expiresInSeconds: number } {
     const expiresAtSeconds = Math.floor(Date.now() / 1000) + tokenLifetimeSeconds;
     const payload = `${expiresAtSeconds}.${randomBytes(12).toString('base64url')}`;
-    return { accessToken: `${tokenPrefix}${payload}.${this.sign(payload)}`, expiresInSeconds: tokenLifetimeSeconds };
+    return { accessToken: `${tokenPrefix}${payload}.${this.#sign(payload)}`, expiresInSeconds: tokenLifetimeSeconds };
   }
 
   /** Token lifetimes run on the wall clock: an injected business clock must not log clients out. */
@@ -66,13 +67,13 @@ export class AccessTokens {
     const lastDot = body.lastIndexOf('.');
     if (lastDot < 0) return false;
     const payload = body.slice(0, lastDot);
-    if (!sameSecret(body.slice(lastDot + 1), this.sign(payload))) return false;
+    if (!sameSecret(body.slice(lastDot + 1), this.#sign(payload))) return false;
     const expiresAtSeconds = Number(payload.split('.')[0]);
     return Number.isFinite(expiresAtSeconds) && expiresAtSeconds * 1000 > Date.now();
   }
 
-  private sign(payload: string): string {
-    return createHmac('sha256', this.signingKey).update(payload).digest('base64url');
+  #sign(payload: string): string {
+    return createHmac('sha256', this.#signingKey).update(payload).digest('base64url');
   }
 }
 

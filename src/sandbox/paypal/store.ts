@@ -596,10 +596,6 @@ export async function takeDueWork(client: Client, now: Date): Promise<{ kind: Wo
   return row ? { kind: row.kind as WorkKind, resourceId: row.resource_id as string } : undefined;
 }
 
-export async function cancelWork(client: Client, kind: WorkKind, resourceId: string): Promise<void> {
-  await client.query(`DELETE FROM paypal_sandbox.scheduled_work WHERE kind = $1 AND resource_id = $2`, [kind, resourceId]);
-}
-
 // ---------------------------------------------------------------------------
 // Webhook events and deliveries
 

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { GateError } from '../domain/errors.ts';
+import { clockFor, type PlatformContext } from '../processing/context.ts';
+import { runDueTasks } from '../scheduler/runner.ts';
+import { verifyGateRequest } from '../signature/index.ts';
+import { findProject, setTestClock, type Project } from '../store/projects.ts';
+import { TestClockAdvanceRequest, type TestClockAdvanceBody } from '../gate/schemas.ts';
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Test clocks (as Stripe's): a test project freezes its time and moves it
+ * forward; every time rule of the project (hold expiry, threshold declines,
+ * scheduled COF debits) reads it. Advancing performs every task that became
+ * due, in due order, before answering. Signed like Gate with the project's
+ * key; production projects are refused.
+ */
+const TestClockRequest = Type.Object({
+  general: Type.Object({
+    project_id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 }),
+    signature: Type.Optional(Type.String({ maxLength: 1024 })),
+  }),
+});
+
+export async function testClockRoutes(app: FastifyInstance, options: { context: PlatformContext }): Promise<void> {
+  const { context } = options;
+
+  async function testProject(body: unknown, projectId: number): Promise<Project> {
+    const project = await findProject(context.pool, projectId, context.now());
+    if (!project) throw new GateError('projectNotFound', String(projectId));
+    const verdict = verifyGateRequest(body, project.secretKeys);
+    if (verdict === 'missing') throw new GateError('emptySignature');
+    if (verdict === 'invalid') throw new GateError('invalidSignature');
+    if (project.mode !== 'test') throw new GateError('testClockForbidden');
+    return project;
+  }
+
+  const view = (project: Project, tasksRun?: number) => ({
+    project_id: Number(project.id),
+    test_clock: clockFor(context, project).toISOString(),
+    frozen: project.testClockAt !== null,
+    ...(tasksRun === undefined ? {} : { tasks_run: tasksRun }),
+  });
+
+  app.post<{ Body: Static<typeof TestClockRequest> }>('/data/v1/test-clock', { schema: { body: TestClockRequest } }, async (request) => {
+    return view(await testProject(request.body, request.body.general.project_id));
+  });
+
+  app.post<{ Body: TestClockAdvanceBody }>('/data/v1/test-clock/advance', { schema: { body: TestClockAdvanceRequest } }, async (request) => {
+    const project = await testProject(request.body, request.body.general.project_id);
+    const current = clockFor(context, project);
+    const { advance_seconds: advanceSeconds, frozen_time: frozenTime } = request.body.clock;
+    if ((advanceSeconds === undefined) === (frozenTime === undefined)) throw new GateError('invalidFieldFormat', 'give exactly one of clock.advance_seconds and clock.frozen_time');
+    const target = frozenTime !== undefined ? new Date(frozenTime) : new Date(current.getTime() + advanceSeconds! * 1000);
+    if (Number.isNaN(target.getTime())) throw new GateError('invalidFieldFormat', 'clock.frozen_time is not a time');
+    if (target < current && project.testClockAt !== null) throw new GateError('invalidFieldFormat', 'a test clock only moves forward');
+    const updated = await setTestClock(context.pool, project.id, target);
+    if (!updated) throw new GateError('testClockForbidden');
+    const tasksRun = await runDueTasks(context, { projectId: project.id, maxTasks: 10_000 });
+    return view(updated, tasksRun);
+  });
+}
