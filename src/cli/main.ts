@@ -19,8 +19,12 @@ Commands:
   project create --name N --mode test|production [--callback-url URL] [--json]
   project list [--json]
   sign --secret S            reads a Gate request (JSON) on stdin, prints it signed
+  clock show --project N [--url URL]
+  clock advance --project N (--by 90s|15m|3h|2d | --to ISO-8601) [--url URL]
+                             moves a test project's clock through the running server
+                             (which performs every timer that falls due, in order)
 
-Environment: DATABASE_URL, DATA_DIR (default ./.gatehouse)`;
+Environment: DATABASE_URL, DATA_DIR (default ./.gatehouse), PUBLIC_URL (default http://127.0.0.1:$PORT)`;
 
 class UsageError extends Error {}
 
@@ -101,6 +105,40 @@ async function signCommand(args: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(signGateRequest(body as Record<string, unknown>, values.secret))}\n`);
 }
 
+/** "90s", "15m", "3h", "2d" -> seconds. */
+function durationSeconds(value: string): number {
+  const match = /^(\d+)([smhd])$/.exec(value);
+  if (!match) throw new UsageError(`--by must look like 90s, 15m, 3h or 2d, got ${value}`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+async function clockCommand(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { project: { type: 'string' }, by: { type: 'string' }, to: { type: 'string' }, url: { type: 'string' } } });
+  if (!values.project || !/^\d+$/.test(values.project)) throw new UsageError('--project must be a project id');
+  const projectId = Number(values.project);
+  const baseUrl = (values.url ?? process.env.PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8080}`).replace(/\/$/, '');
+  const project = await withDatabase(async (pool) => (await listProjects(pool)).find((candidate) => Number(candidate.id) === projectId));
+  if (!project) throw new UsageError(`no project ${projectId}`);
+  let path = '/data/v1/test-clock';
+  const body: Record<string, unknown> = { general: { project_id: projectId } };
+  if (action === 'advance') {
+    if ((values.by === undefined) === (values.to === undefined)) throw new UsageError('give exactly one of --by and --to');
+    path += '/advance';
+    body.clock = values.by !== undefined ? { advance_seconds: durationSeconds(values.by) } : { frozen_time: values.to };
+  } else if (action !== 'show') {
+    throw new UsageError(`unknown clock command: ${action ?? '(none)'}`);
+  }
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(signGateRequest(body, project.secretKey)),
+  });
+  const answer = await response.text();
+  if (!response.ok) throw new Error(`server answered ${response.status}: ${answer}`);
+  process.stdout.write(`${answer}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
@@ -109,6 +147,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'project') return projectCommand(rest);
   if (command === 'sign') return signCommand(rest);
+  if (command === 'clock') return clockCommand(rest);
   throw new UsageError(`unknown command: ${command}`);
 }
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { GateError } from '../domain/errors.ts';
 import { clockFor, type PlatformContext } from '../processing/context.ts';
-import { runDueTasks } from '../scheduler/runner.ts';
+import { advanceTestClock } from './advance.ts';
 import { verifyGateRequest } from '../signature/index.ts';
-import { findProject, setTestClock, type Project } from '../store/projects.ts';
+import { findProject, type Project } from '../store/projects.ts';
 import { TestClockAdvanceRequest, type TestClockAdvanceBody } from '../gate/schemas.ts';
 import { Type, type Static } from '@sinclair/typebox';
 
@@ -53,9 +53,9 @@ export async function testClockRoutes(app: FastifyInstance, options: { context: 
     const target = frozenTime !== undefined ? new Date(frozenTime) : new Date(current.getTime() + advanceSeconds! * 1000);
     if (Number.isNaN(target.getTime())) throw new GateError('invalidFieldFormat', 'clock.frozen_time is not a time');
     if (target < current && project.testClockAt !== null) throw new GateError('invalidFieldFormat', 'a test clock only moves forward');
-    const updated = await setTestClock(context.pool, project.id, target);
-    if (!updated) throw new GateError('testClockForbidden');
-    const tasksRun = await runDueTasks(context, { projectId: project.id, maxTasks: 10_000 });
+    const tasksRun = await advanceTestClock(context, project, target);
+    const updated = await findProject(context.pool, project.id, context.now());
+    if (!updated) throw new GateError('projectNotFound', String(project.id));
     return view(updated, tasksRun);
   });
 }
