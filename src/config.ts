@@ -30,6 +30,10 @@ export interface Config {
   callbackTimeoutMs: number;
   /** Jobs: how often idle workers poll (pg-boss minimum is 0.5 s); local sends wake workers at once. */
   jobPollingIntervalSeconds: number;
+  /** A job still active this long after it started is presumed lost with its node (kill -9) and retried. */
+  jobExpireSeconds: number;
+  /** How often pg-boss looks for such jobs. */
+  jobMaintenanceIntervalSeconds: number;
   /** Seconds between callback retries are multiplied by this (tests shrink the real schedule). */
   callbackScheduleScale: number;
   /** How often each node looks for due timers (hold expiry, thresholds, scheduled COF debits). */
@@ -70,6 +74,8 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     callbackTimeoutMs: integer('CALLBACK_TIMEOUT_MS', 10_000),
     jobPollingIntervalSeconds: integer('JOB_POLLING_INTERVAL_SECONDS', 2),
     callbackScheduleScale: integer('CALLBACK_SCHEDULE_SCALE', 1),
+    jobExpireSeconds: integer('JOB_EXPIRE_SECONDS', 60),
+    jobMaintenanceIntervalSeconds: integer('JOB_MAINTENANCE_INTERVAL_SECONDS', 30),
     schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1_000),
     logLevel: process.env.LOG_LEVEL ?? 'info',
     seedDemoProject: process.env.SEED_DEMO_PROJECT !== 'false',

@@ -12,8 +12,6 @@ import { createPaypalMethod } from './methods/paypal.ts';
 import type { PaymentMethod } from './methods/types.ts';
 import type { PlatformContext } from './processing/context.ts';
 import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
-import { paymentLinkRoutes } from './payment-links/index.ts';
-import { paymentPageRoutes } from './payment-page/index.ts';
 import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createPool, settingOrCreate } from './store/db.ts';
@@ -63,8 +61,9 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   const queue = new JobQueue({
     connectionString: databaseUrl,
     pollingIntervalSeconds: config.jobPollingIntervalSeconds,
-    expireInSeconds: Math.max(60, Math.ceil((config.providerTimeoutMs * 3) / 1000)),
-    maintenanceIntervalSeconds: 30,
+    // Longer than any one job can take (a provider call is bounded by its timeout).
+    expireInSeconds: Math.max(config.jobExpireSeconds, Math.ceil((config.providerTimeoutMs * 3) / 1000)),
+    maintenanceIntervalSeconds: config.jobMaintenanceIntervalSeconds,
   });
   await queue.start();
 
@@ -105,8 +104,6 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(gateRoutes, { context });
   await app.register(walletReturnRoutes, { context });
-  await app.register(paymentPageRoutes, { context });
-  await app.register(paymentLinkRoutes, { context });
   await app.register(testClockRoutes, { context });
   await app.register(paypalWebhookRoutes, {
     context,
