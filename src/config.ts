@@ -38,9 +38,13 @@ export interface Config {
   callbackScheduleScale: number;
   /** How often each node looks for due timers (hold expiry, thresholds, scheduled COF debits). */
   schedulerIntervalMs: number;
+  /** Test projects may send callbacks to loopback/private addresses (a developer's receiver); production never. */
+  testProjectsAllowPrivateUrls: boolean;
   logLevel: string;
   seedDemoProject: boolean;
   bodyLimitBytes: number;
+  /** Requests per minute per client address (a flood guard, well above any honest merchant's rate). */
+  rateLimitPerMinute: number;
 }
 
 function integer(name: string, fallback: number): number {
@@ -77,9 +81,11 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     jobExpireSeconds: integer('JOB_EXPIRE_SECONDS', 60),
     jobMaintenanceIntervalSeconds: integer('JOB_MAINTENANCE_INTERVAL_SECONDS', 30),
     schedulerIntervalMs: integer('SCHEDULER_INTERVAL_MS', 1_000),
+    testProjectsAllowPrivateUrls: process.env.TEST_PROJECTS_ALLOW_PRIVATE_URLS !== 'false',
     logLevel: process.env.LOG_LEVEL ?? 'info',
     seedDemoProject: process.env.SEED_DEMO_PROJECT !== 'false',
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576),
+    rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 300_000),
     ...overrides,
   };
 }

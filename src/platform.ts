@@ -4,6 +4,9 @@ import pino, { type Logger } from 'pino';
 import type pg from 'pg';
 import { deliverCallback } from './callbacks/deliver.ts';
 import type { Config } from './config.ts';
+import rateLimit from '@fastify/rate-limit';
+import { errorCodes } from './domain/errors.ts';
+import { newRequestId } from './gate/operations.ts';
 import { gateRoutes } from './gate/routes.ts';
 import { walletReturnRoutes } from './gate/wallet-return.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
@@ -96,10 +99,23 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
       done(Object.assign(error as Error, { statusCode: 400 }), undefined);
     }
   });
+  // Security headers on every response; pages that need more set their own CSP first.
+  const httpsOnly = config.publicUrl.startsWith('https://');
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    if (httpsOnly) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: () => {
+      const entry = errorCodes.tooManyRequests;
+      return { statusCode: entry.httpStatus, status: 'error', code: entry.code, message: entry.message, request_id: newRequestId() };
+    },
   });
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(gateRoutes, { context });

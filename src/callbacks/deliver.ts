@@ -1,7 +1,9 @@
 import { queueNames } from '../jobs/queue.ts';
-import type { PlatformContext } from '../processing/context.ts';
+import { allowsPrivateUrls, type PlatformContext } from '../processing/context.ts';
+import { anyAddressDispatcher, publicOnlyDispatcher, urlRefusal } from '../security/urls.ts';
 import { withTransaction } from '../store/db.ts';
 import { nextAttemptDelaySeconds } from './schedule.ts';
+import { fetch as undiciFetch } from 'undici';
 
 /**
  * One delivery attempt of a stored callback. Only HTTP 200 counts as
@@ -17,20 +19,22 @@ interface CallbackRow {
   attempts: number;
   created_at: Date;
   first_attempt_at: Date | null;
+  project_mode: 'test' | 'production';
 }
 
 const responseExcerptMax = 512;
 
 export async function deliverCallback(context: PlatformContext, callbackId: bigint): Promise<void> {
   const { rows } = await context.pool.query<CallbackRow>(
-    `SELECT c.id, c.url, c.body, c.status, c.attempts, c.created_at,
+    `SELECT c.id, c.url, c.body, c.status, c.attempts, c.created_at, p.mode AS project_mode,
        (SELECT min(attempted_at) FROM callback_attempts a WHERE a.callback_id = c.id) AS first_attempt_at
-     FROM callbacks c WHERE c.id = $1`,
+     FROM callbacks c JOIN projects p ON p.id = c.project_id WHERE c.id = $1`,
     [String(callbackId)],
   );
   const callback = rows[0];
   if (!callback || callback.status !== 'pending') return;
-  const attempt = await post(callback.url, callback.body, context.config.callbackTimeoutMs);
+  const allowPrivate = allowsPrivateUrls(context, { mode: callback.project_mode });
+  const attempt = await post(callback.url, callback.body, context.config.callbackTimeoutMs, allowPrivate);
   await withTransaction(context.pool, async (tx) => {
     // Lock and re-check: another node may have delivered it meanwhile.
     const locked = await tx.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1 FOR UPDATE', [String(callbackId)]);
@@ -42,6 +46,11 @@ export async function deliverCallback(context: PlatformContext, callbackId: bigi
     );
     if (attempt.httpStatus === 200) {
       await tx.query(`UPDATE callbacks SET status = 'delivered', attempts = $2, delivered_at = now(), next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
+      return;
+    }
+    if (attempt.refused) {
+      // A URL into our own network will not become acceptable by waiting.
+      await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
       return;
     }
     const firstAttemptAt = callback.first_attempt_at ?? context.now();
@@ -58,16 +67,21 @@ export async function deliverCallback(context: PlatformContext, callbackId: bigi
 }
 
 interface AttemptResult {
+  /** The URL points into our own network (SSRF guard). */
+  refused?: boolean;
   httpStatus: number | null;
   latencyMs: number;
   responseExcerpt: string | null;
   error: string | null;
 }
 
-async function post(url: string, body: string, timeoutMs: number): Promise<AttemptResult> {
+async function post(url: string, body: string, timeoutMs: number, allowPrivate: boolean): Promise<AttemptResult> {
   const startedAt = performance.now();
+  const refusal = urlRefusal(url, allowPrivate);
+  if (refusal) return { refused: true, httpStatus: null, latencyMs: 0, responseExcerpt: null, error: `refused: callback URL ${refusal}` };
   try {
-    const response = await fetch(url, {
+    const response = await undiciFetch(url, {
+      dispatcher: allowPrivate ? anyAddressDispatcher : publicOnlyDispatcher,
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'Gatehouse-Callbacks/1' },
       body,
@@ -77,6 +91,10 @@ async function post(url: string, body: string, timeoutMs: number): Promise<Attem
     const text = await response.text().catch(() => '');
     return { httpStatus: response.status, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: text.slice(0, responseExcerptMax), error: null };
   } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === 'EPRIVATEADDRESS') {
+      return { refused: true, httpStatus: null, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: null, error: `refused: ${cause.message}` };
+    }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { httpStatus: null, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: null, error: message.slice(0, responseExcerptMax) };
   }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { urlRefusal } from '../security/urls.ts';
 import { signGateRequest } from '../signature/index.ts';
 import { createPool } from '../store/db.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded-postgres.ts';
@@ -75,6 +76,8 @@ async function projectCommand(args: string[]): Promise<void> {
     if (values.mode !== 'test' && values.mode !== 'production') throw new UsageError('--mode must be test or production');
     const callbackUrl = values['callback-url'];
     if (callbackUrl !== undefined && !/^https?:\/\/\S+$/.test(callbackUrl)) throw new UsageError('--callback-url must be an http(s) URL');
+    const refusal = callbackUrl === undefined ? undefined : urlRefusal(callbackUrl, values.mode === 'test');
+    if (refusal) throw new UsageError(`--callback-url ${refusal} (production projects)`);
     const project = await withDatabase((pool) => createProject(pool, { name: values.name!, mode: values.mode as ProjectMode, callbackUrl }));
     if (values.json) process.stdout.write(`${JSON.stringify({ project_id: Number(project.id), secret_key: project.secretKey })}\n`);
     else process.stdout.write(`Created ${project.mode} project ${project.id} "${project.name}"\nsecret_key: ${project.secretKey}\n`);

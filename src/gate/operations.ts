@@ -5,7 +5,7 @@ import { convertMinor } from '../domain/fx.ts';
 import { calendarDateOf, calendarDaysBetween } from '../domain/recurring.ts';
 import { mayStart, paymentStatusWhileRunning, type FollowUpOperation, type OperationType, type PaymentType } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
-import { clockFor, type PlatformContext } from '../processing/context.ts';
+import { allowsPrivateUrls, clockFor, type PlatformContext } from '../processing/context.ts';
 import { planHoldExpiry, planThreshold } from '../scheduler/tasks.ts';
 import { isUniqueViolation, withTransaction } from '../store/db.ts';
 import {
@@ -21,7 +21,7 @@ import {
 } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { insertRegistration, lockRegistration, updateRegistration, type RegistrationRecord } from '../store/recurring.ts';
-import { checkCurrency, checkIpAddress, checkPurchaseMaximum } from './purchase-rules.ts';
+import { checkCurrency, checkIpAddress, checkMerchantUrls, checkPurchaseMaximum } from './purchase-rules.ts';
 import { planRegistration, type RegistrationPlan } from './recurring-rules.ts';
 import type { AuthBody, PayoutBody, RecurringCancelBody, RecurringDebitBody, RefundBody, SaleBody } from './schemas.ts';
 
@@ -123,6 +123,13 @@ export async function acceptNewPayment(
 ): Promise<Accepted> {
   checkIpAddress(body.customer.ip_address);
   checkCurrency(body.payment.currency, body.customer.country);
+  checkMerchantUrls(
+    {
+      'general.merchant_callback_url': body.general.merchant_callback_url,
+      ...('return_url' in body ? { 'return_url.success': body.return_url.success, 'return_url.decline': body.return_url.decline, 'return_url.return': body.return_url.return } : {}),
+    },
+    allowsPrivateUrls(context, project),
+  );
   const usdRates = await context.usdRates();
   const amountMinor = BigInt(body.payment.amount);
   if (operationType !== 'payout') checkPurchaseMaximum(amountMinor, body.payment.currency, usdRates);
@@ -286,6 +293,7 @@ export async function startRecurringDebit(context: PlatformContext, tx: pg.PoolC
 /** POST /v2/payment/wallet/{method}/recurring: an on-demand debit of a registered COF purchase. */
 export async function acceptRecurringDebit(context: PlatformContext, project: Project, body: RecurringDebitBody): Promise<Accepted> {
   checkIpAddress(body.customer.ip_address);
+  checkMerchantUrls({ 'general.merchant_callback_url': body.general.merchant_callback_url }, allowsPrivateUrls(context, project));
   const now = clockFor(context, project);
   let requestId = '';
   try {

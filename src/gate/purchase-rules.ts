@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { checkPaypalCurrency, paypalPurchaseMaximumUsdMinor } from '../domain/currencies.ts';
 import { GateError } from '../domain/errors.ts';
 import { convertMinor } from '../domain/fx.ts';
+import { urlRefusal } from '../security/urls.ts';
 
 /**
  * The PayPal method's rules for a new purchase or payout, checked before
@@ -29,4 +30,13 @@ export function checkPurchaseMaximum(amountMinor: bigint, currency: string, usdR
   if (!usdRates.has(currency)) throw new GateError('currencyNotSupported', `no FX rate for ${currency}`);
   const usdMinor = convertMinor(amountMinor, currency, 'USD', usdRates);
   if (usdMinor > paypalPurchaseMaximumUsdMinor) throw new GateError('amountAboveMaximum', 'the purchase maximum is 60,000.00 USD');
+}
+
+/** Callback and return URLs must not point into our network (SSRF) unless the project may (test projects). */
+export function checkMerchantUrls(urls: Record<string, string | undefined>, allowPrivate: boolean): void {
+  for (const [field, url] of Object.entries(urls)) {
+    if (url === undefined) continue;
+    const refusal = urlRefusal(url, allowPrivate);
+    if (refusal) throw new GateError('invalidFieldFormat', `${field} ${refusal}`);
+  }
 }

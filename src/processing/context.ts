@@ -30,3 +30,8 @@ export function methodOf(context: PlatformContext, name: string): PaymentMethod 
 export function clockFor(context: PlatformContext, project: Pick<Project, 'testClockAt'>): Date {
   return project.testClockAt ?? context.now();
 }
+
+/** May this project's callback and return URLs point at loopback/private networks? Never in production. */
+export function allowsPrivateUrls(context: PlatformContext, project: Pick<Project, 'mode'>): boolean {
+  return project.mode === 'test' && context.config.testProjectsAllowPrivateUrls;
+}

@@ -81,7 +81,7 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
-export async function startTestPlatform(overrides: Partial<Config> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(overrides: Partial<Config> = {}, logger?: import('pino').Logger): Promise<TestPlatform> {
   const database = await createTestDatabase();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -102,7 +102,7 @@ export async function startTestPlatform(overrides: Partial<Config> = {}): Promis
     seedDemoProject: false,
     ...overrides,
   });
-  const platform = await startPlatform(config, createLogger(config.logLevel));
+  const platform = await startPlatform(config, logger ?? createLogger(config.logLevel));
   const receiver = await startCallbackReceiver();
   const project = await createProject(platform.context.pool, { name: 'e2e', mode: 'test', callbackUrl: receiver.url });
 
