@@ -32,6 +32,10 @@ function classify(error: FastifyError | GateError): { entry: ErrorCodeEntry; mes
     return { entry, message: `${entry.message}: ${fieldPath(first)}${missing ? '' : ` ${first.message ?? ''}`}`.trim() };
   }
   switch (error.code) {
+    // A body too deep or too large to sign (outside the schema's fields) cannot carry a valid signature.
+    case 'SIGNATURE_INPUT_TOO_LARGE':
+    case 'SIGNATURE_INPUT_UNSUPPORTED':
+      return { entry: errorCodes.invalidFieldFormat, message: `${errorCodes.invalidFieldFormat.message}: the request is too deeply nested or too large` };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { entry: errorCodes.requestTooLarge, message: errorCodes.requestTooLarge.message };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
