@@ -139,10 +139,10 @@ export async function fuzzHttpSurface(gh: TestPlatform, options: { runs: number;
 
 type Sample = typeof requestShape extends fc.Arbitrary<infer T> ? T : never;
 
-function buildRequest(gh: TestPlatform, sample: Sample, index: number): { body: string | Uint8Array; contentType: string } {
+function buildRequest(gh: TestPlatform, sample: Sample, index: number): { body: string | Blob; contentType: string } {
   const shape = sample.shape;
   if (shape === 'random-json') return { body: JSON.stringify(sample.random), contentType: 'application/json' };
-  if (shape === 'bad-utf8') return { body: Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, ...sample.bytes, 0x22, 0x7d]), contentType: sample.contentType };
+  if (shape === 'bad-utf8') return { body: new Blob([Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, ...sample.bytes, 0x22, 0x7d])]), contentType: sample.contentType };
   if (shape === 'not-json') return { body: `project_id=1&payment_id=${index}&${Buffer.from(sample.bytes).toString('latin1')}`, contentType: sample.contentType };
   const body = saleBody(gh.project.id, `fuzz-${index}`);
   for (const change of sample.mutations) apply(body, change);
