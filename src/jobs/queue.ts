@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Queryable } from '../store/db.ts';
 
 /**
@@ -18,6 +18,9 @@ export const queueNames = {
   /** Deliver one callback attempt. */
   callbackDeliver: 'callback-deliver',
 } as const;
+/** Advisory lock key for queue creation ("gh-queue" in ASCII). */
+const queueCreationLock = 0x67682d7175657565n.toString();
+
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
 export interface OperationJob {
@@ -60,15 +63,26 @@ export class JobQueue {
 
   async start(): Promise<void> {
     await this.boss.start();
-    for (const name of Object.values(queueNames)) {
-      await this.boss.createQueue(name, {
-        name,
-        retryLimit: 20,
-        retryDelay: 2,
-        retryBackoff: true,
-        expireInSeconds: this.settings.expireInSeconds,
-        retentionDays: 14,
-      });
+    // Nodes starting together on a fresh database would deadlock creating the
+    // same queues (pg-boss adds a partition per queue): one node at a time.
+    const client = new pg.Client({ connectionString: this.settings.connectionString });
+    await client.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [queueCreationLock]);
+      for (const name of Object.values(queueNames)) {
+        if (await this.boss.getQueue(name)) continue;
+        await this.boss.createQueue(name, {
+          name,
+          retryLimit: 20,
+          retryDelay: 2,
+          retryBackoff: true,
+          expireInSeconds: this.settings.expireInSeconds,
+          retentionDays: 14,
+        });
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [queueCreationLock]).catch(() => undefined);
+      await client.end();
     }
   }
 
@@ -116,4 +130,3 @@ export class JobQueue {
   }
 }
 
-export type { pg };
