@@ -330,6 +330,54 @@ describe('status, duplicates, signatures and validation', () => {
     assert.equal(rows[0].n, 0);
   });
 
+  test('every required field of every other endpoint, missing once, answers 2004 and writes nothing', async () => {
+    const projectId = Number(gh.project.id);
+    const bodies: Record<string, [() => Record<string, any>, string[]]> = {
+      '/v2/payment/wallet/paypal/auth': [() => authBody(gh.project.id, nextPaymentId('missing-auth')), ['general.payment_id', 'payment.amount', 'payment.currency', 'customer.id', 'customer.ip_address', 'return_url', 'return_url.return']],
+      '/v2/payment/wallet/paypal/payout': [
+        () => ({ general: { project_id: projectId, payment_id: nextPaymentId('missing-payout') }, payment: { amount: 100, currency: 'USD' }, customer: { id: 'c', ip_address: '192.0.2.1' }, account: { number: 'A1' } }),
+        ['general.project_id', 'payment.amount', 'payment.currency', 'customer.id', 'customer.ip_address', 'account', 'account.number'],
+      ],
+      '/v2/payment/wallet/paypal/refund': [() => ({ general: { project_id: projectId, payment_id: 'any' }, payment: { description: 'x' } }), ['general.payment_id', 'payment', 'payment.description']],
+      '/v2/payment/wallet/paypal/capture': [() => ({ general: { project_id: projectId, payment_id: 'any' } }), ['general', 'general.project_id', 'general.payment_id']],
+      '/v2/payment/wallet/paypal/cancel': [() => ({ general: { project_id: projectId, payment_id: 'any' } }), ['general.payment_id']],
+      '/v2/payment/status': [() => ({ general: { project_id: projectId, payment_id: 'any' } }), ['general.project_id', 'general.payment_id']],
+      '/v2/payment/wallet/paypal/recurring': [
+        () => ({ general: { project_id: projectId, payment_id: nextPaymentId('missing-debit') }, payment: { amount: 100, currency: 'USD' }, customer: { ip_address: '192.0.2.1' }, recurring: { id: 5 } }),
+        ['payment.amount', 'customer.ip_address', 'recurring', 'recurring.id'],
+      ],
+      '/v2/payment/wallet/paypal/recurring/cancel': [() => ({ general: { project_id: projectId, payment_id: 'any' }, recurring: { id: 5 } }), ['recurring.id']],
+    };
+    const before = (await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM payments')).rows[0].n;
+    for (const [path, [build, required]] of Object.entries(bodies)) {
+      for (const field of required) {
+        const body = build();
+        const keys = field.split('.');
+        let holder: any = body;
+        for (const key of keys.slice(0, -1)) holder = holder[key];
+        delete holder[keys[keys.length - 1]];
+        const response = await gh.gate(path, body, { unsigned: true });
+        assert.equal(response.json.code, '2004', `${path} without ${field}: ${JSON.stringify(response.json)}`);
+        assert.match(response.json.message, new RegExp(field.replaceAll('.', '\\.')));
+      }
+    }
+    const after = (await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM payments')).rows[0].n;
+    assert.equal(after, before);
+  });
+
+  test('sum_converted is in the project settlement currency, through the FX table', async () => {
+    await gh.platform.context.pool.query(`UPDATE projects SET settlement_currency = 'EUR' WHERE id = $1`, [String(gh.project.id)]);
+    try {
+      const paymentId = nextPaymentId('converted');
+      await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, paymentId, 10_000));
+      const intermediate = await gh.waitForCallback((callback) => callback.payment.id === paymentId);
+      assert.deepEqual(intermediate.operation.sum_initial, { amount: 10_000, currency: 'USD' });
+      assert.deepEqual(intermediate.operation.sum_converted, { amount: 8_600, currency: 'EUR' });
+    } finally {
+      await gh.platform.context.pool.query(`UPDATE projects SET settlement_currency = NULL WHERE id = $1`, [String(gh.project.id)]);
+    }
+  });
+
   test('wrong formats and PayPal currency rules answer documented codes', async () => {
     const cases: [string, (body: any) => void, string][] = [
       ['amount as string', (body) => (body.payment.amount = '1000'), '2005'],
