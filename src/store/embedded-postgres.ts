@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -26,6 +26,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (message: stri
   const root = resolve(dataDir);
   const clusterDir = join(root, 'pg');
   mkdirSync(root, { recursive: true });
+  if (process.getuid?.() === 0) makeTraversable(root, log);
   await stopOrphanedServer(clusterDir, log);
   const port = await rememberedOrFreePort(join(root, 'pg-port'));
   const EmbeddedPostgres = await importWithoutExitHooks();
@@ -84,6 +85,22 @@ async function stopOrphanedServer(clusterDir: string, log: (message: string) => 
     for (let waitedMs = 0; waitedMs < 5_000 && isAlive(pid); waitedMs += 100) await sleep(100);
   }
   if (existsSync(pidFile)) rmSync(pidFile);
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to walk
+ * down to the data folder. Folders such as /root or a mktemp folder are 0700;
+ * they get the traverse bit (o+x, not read) so initdb can reach its folder.
+ */
+function makeTraversable(folder: string, log: (message: string) => void): void {
+  for (let current = folder; ; current = dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(current, (mode & 0o7777) | 0o001);
+      log(`made ${current} traversable (o+x) so the embedded PostgreSQL user can reach its data folder`);
+    }
+    if (dirname(current) === current) return;
+  }
 }
 
 function isAlive(pid: number): boolean {
