@@ -6,7 +6,7 @@ import { deliverCallback } from './callbacks/deliver.ts';
 import type { Config } from './config.ts';
 import rateLimit from '@fastify/rate-limit';
 import { errorCodes } from './domain/errors.ts';
-import { newRequestId } from './gate/operations.ts';
+import { acceptNewPayment, newRequestId } from './gate/operations.ts';
 import { gateRoutes } from './gate/routes.ts';
 import { walletReturnRoutes } from './gate/wallet-return.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
@@ -15,6 +15,8 @@ import { createPaypalMethod } from './methods/paypal.ts';
 import type { PaymentMethod } from './methods/types.ts';
 import type { PlatformContext } from './processing/context.ts';
 import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
+import { paymentLinkRoutes } from './payment-links/index.ts';
+import { paymentPageRoutes } from './payment-page/index.ts';
 import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createPool, settingOrCreate } from './store/db.ts';
@@ -121,6 +123,9 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   await app.register(gateRoutes, { context });
   await app.register(walletReturnRoutes, { context });
   await app.register(testClockRoutes, { context });
+  // COF registration through the page is a Gate sale with `recurring`, created on the customer's choice.
+  await app.register(paymentPageRoutes, { context, registerRecurring: (project, sale) => acceptNewPayment(context, project, 'paypal', 'sale', sale) });
+  await app.register(paymentLinkRoutes, { context });
   await app.register(paypalWebhookRoutes, {
     context,
     settings: { sandboxWebhookId: config.sandboxWebhookId, liveWebhookId: config.paypalWebhookId, clientFor: paypal.clientFor },
