@@ -10,7 +10,7 @@ import { signGateRequest } from '../src/signature/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/store/embedded-postgres.ts';
 import { createProject, type Project } from '../src/store/projects.ts';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
-import { fuzzHttpSurface } from '../test/support/fuzz.ts';
+import { fuzzHttpSurface, fuzzPaymentPage } from '../test/support/fuzz.ts';
 import { actAtApprovalPage, authBody, freePort, saleBody, startCallbackReceiver, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 
 /**
@@ -210,6 +210,22 @@ async function receiverDown(): Promise<void> {
       // pg-boss starts jobs on whole seconds and polls every 0.5 s.
       if (actual + 0.05 < expected || actual > Math.ceil(expected) + 2.5) offSchedule += 1;
     }
+    // Then a receiver too slow to answer within the callback timeout: same promise.
+    gh.receiver.respondWith = 200;
+    gh.receiver.delayMs = gh.config.callbackTimeoutMs + 1_000;
+    const slowIds = Array.from({ length: 3 }, (_, index) => `slow-${seed}-${index}`);
+    for (const paymentId of slowIds) await post(gh, gh.project, '/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, paymentId));
+    await sleep(8_000);
+    gh.receiver.delayMs = 0;
+    const slowDeadline = Date.now() + 60_000;
+    while (Date.now() < slowDeadline && slowIds.some((paymentId) => gh.callbacksFor(paymentId).length === 0)) await sleep(200);
+    const slowDelivered = slowIds.filter((paymentId) => gh.callbacksFor(paymentId).length > 0).length;
+    report({
+      name: 'callbacks: receiver timing out',
+      trials: slowIds.length,
+      values: { delivered: slowDelivered, lost: slowIds.length - slowDelivered },
+      ok: slowDelivered === slowIds.length,
+    });
     report({
       name: `callbacks: receiver down ${trials.receiverDownSimulatedSeconds}s (x${scale})`,
       trials: paymentIds.length,
@@ -225,6 +241,14 @@ async function receiverDown(): Promise<void> {
 async function fuzz(gh: TestPlatform): Promise<void> {
   const result = await fuzzHttpSurface(gh, { runs: trials.fuzzRequests, seed });
   for (const failure of result.failures.slice(0, 5)) process.stdout.write(`     ${failure}\n`);
+  const page = await fuzzPaymentPage(gh, { runs: Math.round(trials.fuzzRequests / 10), seed });
+  for (const failure of page.failures.slice(0, 5)) process.stdout.write(`     ${failure}\n`);
+  report({
+    name: 'bad input: Payment Page',
+    trials: page.requests,
+    values: { server_errors: page.serverErrors, payments_written: page.paymentsWritten },
+    ok: page.serverErrors === 0 && page.paymentsWritten === 0,
+  });
   report({
     name: 'bad input (fast-check)',
     trials: result.requests,

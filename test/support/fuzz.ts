@@ -155,3 +155,31 @@ function buildRequest(gh: TestPlatform, sample: Sample, index: number): { body: 
   }
   return { body: JSON.stringify(payload), contentType: 'application/json' };
 }
+
+/** The Payment Page with hostile query strings and form posts: never a 5xx, nothing written without a valid signature. */
+export async function fuzzPaymentPage(gh: TestPlatform, options: { runs: number; seed: number }): Promise<FuzzFigures> {
+  const figures: FuzzFigures = { requests: 0, serverErrors: 0, undocumented: 0, accepted: 0, paymentsWritten: 0, seed: options.seed, failures: [] };
+  const parameter = fc.constantFrom('project_id', 'payment_id', 'payment_amount', 'payment_currency', 'customer_id', 'signature', 'recurring',
+    'payment_methods_options', 'best_before', 'language_code', 'force_payment_method', 'redirect_success_url', 'customer_email', 'x');
+  const query = fc.array(fc.tuple(parameter, fc.oneof(fc.string({ maxLength: 30 }), fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)), fc.constantFrom('%', '%zz', '\u0000', 'x'.repeat(5_000)))), { maxLength: 12 });
+  const samples = fc.sample(fc.record({ query, post: fc.boolean(), form: fc.string({ maxLength: 40 }) }), { numRuns: options.runs, seed: options.seed });
+  const before = Number((await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM payments')).rows[0].n);
+  for (const [index, sample] of samples.entries()) {
+    const search = sample.query.map(([key, value]) => `${key}=${index % 3 === 0 ? value : encodeURIComponent(value)}`).join('&');
+    const response = await fetch(`${gh.baseUrl}/payment?${search}`, {
+      method: sample.post ? 'POST' : 'GET',
+      headers: sample.post ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
+      body: sample.post ? sample.form : undefined,
+      redirect: 'manual',
+    }).catch((error: Error) => error);
+    figures.requests += 1;
+    if (response instanceof Error || response.status >= 500) {
+      figures.serverErrors += 1;
+      figures.failures.push(`page #${index}: ${response instanceof Error ? response.message : response.status} ${search.slice(0, 120)}`);
+      continue;
+    }
+    await response.arrayBuffer();
+  }
+  figures.paymentsWritten = Number((await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM payments')).rows[0].n) - before;
+  return figures;
+}
