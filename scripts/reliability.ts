@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,7 +11,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/store/embed
 import { createProject, type Project } from '../src/store/projects.ts';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 import { fuzzHttpSurface, fuzzPaymentPage } from '../test/support/fuzz.ts';
-import { actAtApprovalPage, authBody, freePort, saleBody, startCallbackReceiver, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
+import { killAll, startNode } from '../test/support/nodes.ts';
+import { actAtApprovalPage, authBody, saleBody, startCallbackReceiver, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 
 /**
  * `npm run test:reliability [-- --long] [--seed N]`: figures for the promises
@@ -257,34 +258,6 @@ async function fuzz(gh: TestPlatform): Promise<void> {
   });
 }
 
-async function startNode(connectionString: string, children: ChildProcess[]): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: connectionString,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SEED_DEMO_PROJECT: 'false',
-      LOG_LEVEL: 'error',
-      JOB_EXPIRE_SECONDS: '4',
-      JOB_MAINTENANCE_INTERVAL_SECONDS: '1',
-      PROVIDER_TIMEOUT_MS: '1000',
-      JOB_POLLING_INTERVAL_SECONDS: '0.5',
-      RATE_LIMIT_PER_MINUTE: '100000000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await fetch(`${url}/health`).then((response) => response.ok).catch(() => false)) return { child, url };
-    await sleep(100);
-  }
-  throw new Error('node did not start');
-}
-
 /** Two nodes under load, one killed at a seeded random moment: nothing lost, nothing twice. */
 async function crashes(): Promise<void> {
   let lost = 0;
@@ -333,7 +306,7 @@ async function crashes(): Promise<void> {
       );
       duplicateCallbacks += twice.rows[0].n;
     } finally {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killAll(children);
       await receiver.stop();
       await rememberSecrets(database.pool);
       await database.drop();

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signGateRequest } from '../src/signature/index.ts';
 import { createProject } from '../src/store/projects.ts';
 import { createTestDatabase, stopTestServer, type TestDatabase } from './support/database.ts';
-import { freePort, saleBody, startCallbackReceiver, type CallbackReceiver } from './support/platform.ts';
+import { killAll, startNode } from './support/nodes.ts';
+import { saleBody, startCallbackReceiver, type CallbackReceiver } from './support/platform.ts';
 
 /**
  * Nothing is lost: a node is killed with SIGKILL while it accepts sales;
@@ -18,44 +19,17 @@ let database: TestDatabase | undefined;
 let receiver: CallbackReceiver | undefined;
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAll(children);
   await receiver?.stop();
   await database?.drop();
   await stopTestServer();
 });
 
-async function startNode(connectionString: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: connectionString,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SEED_DEMO_PROJECT: 'false',
-      LOG_LEVEL: 'error',
-      JOB_EXPIRE_SECONDS: '4',
-      JOB_MAINTENANCE_INTERVAL_SECONDS: '1',
-      PROVIDER_TIMEOUT_MS: '1000',
-      JOB_POLLING_INTERVAL_SECONDS: '0.5',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await fetch(`${url}/health`).then((response) => response.ok).catch(() => false)) return { child, url };
-    await sleep(100);
-  }
-  throw new Error('node did not start');
-}
-
 test('kill -9 under load: every accepted payment is finished by the surviving node, once', async () => {
   database = await createTestDatabase();
   receiver = await startCallbackReceiver();
   const project = await createProject(database.pool, { name: 'crash', mode: 'test', callbackUrl: receiver.url });
-  const victim = await startNode(database.connectionString);
+  const victim = await startNode(database.connectionString, children);
 
   const accepted = new Set<string>();
   const sent: string[] = [];
@@ -80,7 +54,7 @@ test('kill -9 under load: every accepted payment is finished by the surviving no
   stop = true;
   await Promise.all(clients);
 
-  const survivor = await startNode(database.connectionString);
+  const survivor = await startNode(database.connectionString, children);
   const { rows: stored } = await database.pool.query<{ payment_id: string }>('SELECT payment_id FROM payments WHERE project_id = $1', [String(project.id)]);
   const storedIds = new Set(stored.map((row) => row.payment_id));
   for (const paymentId of accepted) assert.ok(storedIds.has(paymentId), `accepted ${paymentId} was stored`);

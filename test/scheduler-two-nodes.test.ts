@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debitPaymentId } from '../src/domain/recurring.ts';
 import { setTestClock } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
-import { actAtApprovalPage, freePort, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { killAll, startNode } from './support/nodes.ts';
+import { actAtApprovalPage, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
  * Two real Gatehouse processes share one PostgreSQL; 40 scheduled COF debits
@@ -20,35 +21,10 @@ before(async () => {
   gh = await startTestPlatform({ schedulerIntervalMs: 3_600_000 });
 });
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAll(children);
   await gh?.stop();
   await stopTestServer();
 });
-
-async function startNode(): Promise<ChildProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: gh.database.connectionString,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SEED_DEMO_PROJECT: 'false',
-      LOG_LEVEL: 'error',
-      SCHEDULER_INTERVAL_MS: '20',
-      JOB_POLLING_INTERVAL_SECONDS: '0.5',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok).catch(() => false);
-    if (healthy) return child;
-    await sleep(100);
-  }
-  throw new Error('child node did not start');
-}
 
 async function debitsScheduled(recurringId: number): Promise<number> {
   const { rows } = await gh.platform.context.pool.query('SELECT debits_scheduled FROM recurring_registrations WHERE id = $1', [recurringId]);
@@ -68,12 +44,13 @@ test('two nodes and a kill -9 mid-batch: exactly one debit per due date', async 
   const registered = await gh.waitForCallback((callback) => callback.payment.id === body.general.payment_id && callback.operation.code === '0');
   const recurringId = registered.recurring.id as number;
 
-  const [victim] = await Promise.all([startNode(), startNode()]);
+  const nodeEnv = { SCHEDULER_INTERVAL_MS: '20', JOB_EXPIRE_SECONDS: '60' };
+  const [victim] = await Promise.all([startNode(gh.database.connectionString, children, nodeEnv), startNode(gh.database.connectionString, children, nodeEnv)]);
   // 40 daily debits (2 January to 10 February) become due at once.
   await setTestClock(pool, gh.project.id, new Date('2027-02-10T12:00:00Z'));
   const deadline = Date.now() + 30_000;
   while ((await debitsScheduled(recurringId)) < 5 && Date.now() < deadline) await sleep(5);
-  victim.kill('SIGKILL');
+  victim.child.kill('SIGKILL');
   const killedAt = await debitsScheduled(recurringId);
   assert.ok(killedAt < 40, `the kill landed mid-batch (after ${killedAt} debits)`);
 
