@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './support/platform.ts';
+import { freePort, isProcessAlive } from '../src/system/os.ts';
 
 /**
  * `npm start` as a newcomer runs it: embedded PostgreSQL in DATA_DIR, a demo
@@ -19,7 +19,7 @@ const running: ChildProcess[] = [];
 after(() => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   const pid = postmasterPid();
-  if (pid && alive(pid)) process.kill(pid, 'SIGINT');
+  if (pid && isProcessAlive(pid)) process.kill(pid, 'SIGINT');
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -28,14 +28,6 @@ function postmasterPid(): number | undefined {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
@@ -70,17 +62,17 @@ test('npm start: demo project and a curl that works; survives kill -9; stops cle
   first.child.kill('SIGKILL');
   await sleep(500);
   const orphan = postmasterPid();
-  assert.ok(orphan && alive(orphan), 'PostgreSQL outlives a kill -9 of Node');
+  assert.ok(orphan && isProcessAlive(orphan), 'PostgreSQL outlives a kill -9 of Node');
 
   const second = await start(port);
   assert.match(second.output(), new RegExp(`project_id=${projectId} `), 'the same demo project, from the same data folder');
-  assert.equal(alive(orphan!), false, 'the orphan was stopped');
+  assert.equal(isProcessAlive(orphan!), false, 'the orphan was stopped');
   const replacement = postmasterPid();
-  assert.ok(replacement && alive(replacement));
+  assert.ok(replacement && isProcessAlive(replacement));
 
   second.child.kill('SIGTERM');
   const exitCode = await new Promise<number | null>((resolve) => second.child.on('exit', (code) => resolve(code)));
   assert.equal(exitCode, 0);
   await sleep(300);
-  assert.equal(alive(replacement!), false, 'SIGTERM stops the embedded PostgreSQL too');
+  assert.equal(isProcessAlive(replacement!), false, 'SIGTERM stops the embedded PostgreSQL too');
 });

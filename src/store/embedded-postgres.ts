@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { freePort, isPortFree, isProcessAlive } from '../system/os.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -77,12 +77,12 @@ async function stopOrphanedServer(clusterDir: string, log: (message: string) => 
   const pidFile = join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+  if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) {
     log(`stopping orphaned embedded PostgreSQL (pid ${pid}) left by a previous run`);
     process.kill(pid, 'SIGINT');
-    for (let waitedMs = 0; waitedMs < 30_000 && isAlive(pid); waitedMs += 100) await sleep(100);
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    for (let waitedMs = 0; waitedMs < 5_000 && isAlive(pid); waitedMs += 100) await sleep(100);
+    for (let waitedMs = 0; waitedMs < 30_000 && isProcessAlive(pid); waitedMs += 100) await sleep(100);
+    if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (let waitedMs = 0; waitedMs < 5_000 && isProcessAlive(pid); waitedMs += 100) await sleep(100);
   }
   if (existsSync(pidFile)) rmSync(pidFile);
 }
@@ -103,40 +103,11 @@ function makeTraversable(folder: string, log: (message: string) => void): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function rememberedOrFreePort(portFile: string): Promise<number> {
   const remembered = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0;
   const port = remembered > 0 && (await isPortFree(remembered)) ? remembered : await freePort();
   writeFileSync(portFile, `${port}\n`);
   return port;
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const probe = createServer();
-    probe.once('error', () => resolvePromise(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePromise(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolvePromise(port));
-    });
-  });
 }
 
 /**

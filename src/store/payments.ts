@@ -242,19 +242,11 @@ export async function updatePayment(db: Queryable, ref: bigint, changes: Payment
   return toPayment(rows[0]);
 }
 
-export interface NewOperation {
-  paymentRef: bigint;
-  projectId: bigint;
-  type: OperationType;
-  status: OperationStatus;
-  amountMinor: bigint;
-  currency: string;
-  convertedAmountMinor: bigint;
-  convertedCurrency: string;
-  requestId: string;
-  /** The project's clock. */
-  createdAt: Date;
-}
+/** What a new operation needs; `createdAt` is the project's clock. */
+export type NewOperation = Pick<
+  OperationRecord,
+  'paymentRef' | 'projectId' | 'type' | 'status' | 'amountMinor' | 'currency' | 'convertedAmountMinor' | 'convertedCurrency' | 'requestId' | 'createdAt'
+>;
 
 export async function insertOperation(db: Queryable, input: NewOperation): Promise<OperationRecord> {
   const { rows } = await db.query(

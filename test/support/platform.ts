@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { freePort } from '../../src/system/os.ts';
+
+export { freePort };
 import { createLogger, startPlatform, type Platform } from '../../src/platform.ts';
 import { signGateRequest } from '../../src/signature/index.ts';
 import { createProject, type Project } from '../../src/store/projects.ts';
@@ -28,17 +30,6 @@ export interface CallbackReceiver {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startCallbackReceiver(): Promise<CallbackReceiver> {
   const receiver: CallbackReceiver = { url: '', callbacks: [], respondWith: 200, delayMs: 0, stop: async () => undefined };
