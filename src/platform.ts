@@ -21,9 +21,12 @@ import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createPool, settingOrCreate } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
+import { logContextMixin, registerApiDocumentation, registerObservability, requestIdFor } from './observability/index.ts';
 import { paypalWebhookRoutes } from './webhooks/paypal.ts';
 import { startScheduler } from './scheduler/runner.ts';
 import { testClockRoutes } from './test-clock/routes.ts';
+import { dashboardRoutes } from './dashboard/index.ts';
+import { dataApiRoutes } from './data-api/index.ts';
 import pgDefault from 'pg';
 
 /**
@@ -46,7 +49,7 @@ export const redactedPaths = [
 ];
 
 export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: redactedPaths, censor: '***' } });
+  return pino({ level, redact: { paths: redactedPaths, censor: '***' }, mixin: logContextMixin });
 }
 
 export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
@@ -73,6 +76,8 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   await queue.start();
 
   const app = Fastify({
+    // request.id: the caller's x-request-id when sane, else a UUID; logs and jobs carry it.
+    genReqId: requestIdFor,
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     // Never coerce, strip or default: the signature covers the body as sent.
@@ -119,13 +124,18 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
       return { statusCode: entry.httpStatus, status: 'error', code: entry.code, message: entry.message, request_id: newRequestId() };
     },
   });
+  // Metrics, /ready, request ids in logs and jobs; then the OpenAPI document and /docs (before the routes they describe).
+  await registerObservability(app, context);
+  await registerApiDocumentation(app);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(gateRoutes, { context });
   await app.register(walletReturnRoutes, { context });
-  await app.register(testClockRoutes, { context });
   // COF registration through the page is a Gate sale with `recurring`, created on the customer's choice.
   await app.register(paymentPageRoutes, { context, registerRecurring: (project, sale) => acceptNewPayment(context, project, 'paypal', 'sale', sale) });
   await app.register(paymentLinkRoutes, { context });
+  await app.register(testClockRoutes, { context });
+  await app.register(dataApiRoutes, { context });
+  await app.register(dashboardRoutes, { context });
   await app.register(paypalWebhookRoutes, {
     context,
     settings: { sandboxWebhookId: config.sandboxWebhookId, liveWebhookId: config.paypalWebhookId, clientFor: paypal.clientFor },

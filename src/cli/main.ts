@@ -8,6 +8,8 @@ import { createPool } from '../store/db.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
 import { createProject, listProjects, type ProjectMode } from '../store/projects.ts';
+import { accountsUsage, merchantCommand, userCommand } from '../accounts/cli.ts';
+import { callbackCommand, commandHelp, fxCommand, openapiCommand, operationsUsage, rotateKeyCommand } from '../observability/cli.ts';
 
 /**
  * `npm run gatehouse -- <command>`: operator commands against the same
@@ -24,6 +26,10 @@ Commands:
   clock advance --project N (--by 90s|15m|3h|2d | --to ISO-8601) [--url URL]
                              moves a test project's clock through the running server
                              (which performs every timer that falls due, in order)
+${accountsUsage}
+${operationsUsage}
+
+  <command> [<action>] --help  help for one command
 
 Environment: DATABASE_URL, DATA_DIR (default ./.gatehouse), PUBLIC_URL (default http://127.0.0.1:$PORT)`;
 
@@ -148,9 +154,20 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
+  const helpAt = argv.findIndex((argument) => argument === '--help' || argument === '-h');
+  if (helpAt > 0) {
+    process.stdout.write(`${commandHelp(usage, argv.slice(0, helpAt)) ?? usage}\n`);
+    return;
+  }
+  if (command === 'project' && rest[0] === 'rotate-key') return rotateKeyCommand(rest.slice(1), withDatabase, (message) => new UsageError(message));
+  if (command === 'fx') return fxCommand(rest, withDatabase, (message) => new UsageError(message));
+  if (command === 'callback') return callbackCommand(rest, withDatabase, (message) => new UsageError(message));
+  if (command === 'openapi') return openapiCommand();
   if (command === 'project') return projectCommand(rest);
   if (command === 'sign') return signCommand(rest);
   if (command === 'clock') return clockCommand(rest);
+  if (command === 'user') return userCommand(rest, withDatabase, (message) => new UsageError(message));
+  if (command === 'merchant') return merchantCommand(rest, withDatabase, (message) => new UsageError(message));
   throw new UsageError(`unknown command: ${command}`);
 }
 

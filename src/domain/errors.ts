@@ -47,6 +47,19 @@ const entries = {
   emptySignature: { code: '3262', httpStatus: 401, message: 'Empty signature' },
   refundExceedsAmount: { code: '3283', httpStatus: 400, message: 'Refund amount exceeds the amount available for refund' },
   internalError: { code: '1000', httpStatus: 500, message: 'Internal error; the request may be retried', gatehouse: true },
+  signInRequired: { code: '7001', httpStatus: 401, message: 'Sign-in required or session expired', gatehouse: true },
+  signInRefused: { code: '7002', httpStatus: 401, message: 'Invalid email or password', gatehouse: true },
+  accountLocked: { code: '7003', httpStatus: 423, message: 'Account locked after repeated failed sign-ins; try again later', gatehouse: true },
+  csrfTokenInvalid: { code: '7004', httpStatus: 403, message: 'CSRF token missing or invalid', gatehouse: true },
+  roleForbidsAction: { code: '7005', httpStatus: 403, message: 'Your role does not allow this action', gatehouse: true },
+  dashboardNotFound: { code: '7006', httpStatus: 404, message: 'Not found', gatehouse: true },
+  passwordTooWeak: { code: '7007', httpStatus: 400, message: 'Password does not meet the requirements', gatehouse: true },
+  emailTaken: { code: '7008', httpStatus: 409, message: 'A user with this email already exists', gatehouse: true },
+  csvInvalid: { code: '7009', httpStatus: 400, message: 'CSV file is invalid', gatehouse: true },
+  batchStateForbidsAction: { code: '7010', httpStatus: 409, message: 'The mass payout batch is not in a state that allows this', gatehouse: true },
+  dataApiUserUnknown: { code: '7011', httpStatus: 401, message: 'Unknown Data API user or no active Data API key', gatehouse: true },
+  requestTimestampInvalid: { code: '7012', httpStatus: 401, message: 'Request timestamp is missing or outside the allowed window', gatehouse: true },
+  onboardingStepNotAllowed: { code: '7013', httpStatus: 409, message: 'This onboarding step is not allowed from the current state', gatehouse: true },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorName = keyof typeof entries;

@@ -23,10 +23,23 @@ import {
   type StatusBody,
 } from './schemas.ts';
 import { paymentStatus } from './status.ts';
+import { AcceptedResponse, StatusResponse, documentationOnlySerializer, documentedResponses, type DocumentedRoute } from '../observability/openapi-schemas.ts';
 
 interface MethodParams {
   method: string;
 }
+
+/** OpenAPI metadata of the wallet endpoints (`npm run openapi`); it changes nothing at run time. */
+const walletDocumentation: Record<string, { summary: string; description: string }> = {
+  sale: { summary: 'One-step purchase', description: 'The customer approves at the wallet, then the payment is captured. Callbacks: an intermediate one (`9999`, `redirect_data`, the PayPal order id in `operation.provider.payment_id`), then the final one.' },
+  auth: { summary: 'Hold (two-step purchase)', description: 'Authorizes the amount; the payment ends `awaiting capture`. Released automatically 3 days after the `auth` operation unless captured (per project: `hold_expiry_action`).' },
+  capture: { summary: 'Capture a hold', description: 'Captures a payment in `awaiting capture`. A declined capture leaves it `awaiting capture`.' },
+  cancel: { summary: 'Release a hold', description: 'Voids a payment in `awaiting capture`; it ends `canceled`.' },
+  refund: { summary: 'Refund', description: 'Full refund without `payment.amount`, or partial refunds up to the captured amount (`3283` beyond, `903` past 100 refunds).' },
+  payout: { summary: 'Payout', description: 'Sends money to `account.number` (a PayPal account id or email).' },
+  recurring: { summary: 'Debit a COF purchase', description: 'On-demand debit of a registered COF purchase (`recurring.id`, from the registering payment\'s final callback).' },
+  'recurring/cancel': { summary: 'Cancel a COF purchase', description: 'No more debits; a `recurring_cancel` callback follows.' },
+};
 
 /**
  * The Gate API: `POST /v2/payment/wallet/{method}/{action}` and
@@ -57,7 +70,14 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
     schema: object,
     handle: (project: Project, method: string, body: Body) => Promise<unknown>,
   ) => {
-    app.post<{ Params: MethodParams; Body: Body }>(`/v2/payment/wallet/:method/${action}`, { schema: { body: schema } }, async (request, reply: FastifyReply) => {
+    const documentation = {
+      tags: ['Gate'],
+      operationId: `wallet_${action.replace('/', '_')}`,
+      ...walletDocumentation[action],
+      response: documentedResponses(AcceptedResponse, 'Accepted for processing; the result arrives by callback.', action as DocumentedRoute),
+    };
+    const options = { schema: { body: schema, ...documentation }, serializerCompiler: documentationOnlySerializer };
+    app.post<{ Params: MethodParams; Body: Body }>(`/v2/payment/wallet/:method/${action}`, options, async (request, reply: FastifyReply) => {
       const body = request.body as Body;
       const project = await authenticate(request, body);
       const method = enabledMethod(project, request.params.method);
@@ -79,7 +99,15 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
   route<RecurringDebitBody>('recurring', RecurringDebitRequest, (project, _method, body) => acceptRecurringDebit(context, project, body));
   route<RecurringCancelBody>('recurring/cancel', RecurringCancelRequest, (project, _method, body) => acceptRecurringCancel(context, project, body));
 
-  app.post<{ Body: StatusBody }>('/v2/payment/status', { schema: { body: StatusRequest } }, async (request) => {
+  const statusDocumentation = {
+    tags: ['Gate'],
+    operationId: 'payment_status',
+    summary: 'Payment status',
+    description: 'The payment and all its operations in the callbacks\' field names, signed like a callback. Ask when no final callback arrived a minute after the customer returned.',
+    response: documentedResponses(StatusResponse, 'The payment and its operations.', 'status'),
+  };
+  const statusOptions = { schema: { body: StatusRequest, ...statusDocumentation }, serializerCompiler: documentationOnlySerializer };
+  app.post<{ Body: StatusBody }>('/v2/payment/status', statusOptions, async (request) => {
     const project = await authenticate(request, request.body);
     return paymentStatus(context, project, request.body.general.payment_id);
   });

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { errorCodes } from '../domain/errors.ts';
 import { isFinalOperationStatus, paymentStatusAfter, type OperationOutcome as FinalOutcome, type PaymentStatus } from '../domain/statuses.ts';
 import type { Payer } from '../methods/types.ts';
+import { postOperationToLedger } from '../ledger/post.ts';
 import { planFirstDebit } from '../scheduler/recurring.ts';
 import { withTransaction } from '../store/db.ts';
 import {
@@ -132,6 +133,8 @@ async function recordFinal(
     providerResponse: result.raw,
     completedAt: now,
   });
+  // The ledger entries commit with the final status, or neither does.
+  await postOperationToLedger(tx, updatedOperation);
   const recurring = await settleRegistration(context, tx, project, updatedPayment, operation, result, now);
   await enqueueCallback(context, tx, project, 'final', { payment: updatedPayment, operation: updatedOperation, recurring });
   return true;

@@ -6,6 +6,7 @@ import { verifyGateRequest } from '../signature/index.ts';
 import { findProject, type Project } from '../store/projects.ts';
 import { TestClockAdvanceRequest, type TestClockAdvanceBody } from '../gate/schemas.ts';
 import { Type, type Static } from '@sinclair/typebox';
+import { TestClockResponse, documentationOnlySerializer, documentedResponses } from '../observability/openapi-schemas.ts';
 
 /**
  * Test clocks (as Stripe's): a test project freezes its time and moves it
@@ -41,11 +42,35 @@ export async function testClockRoutes(app: FastifyInstance, options: { context: 
     ...(tasksRun === undefined ? {} : { tasks_run: tasksRun }),
   });
 
-  app.post<{ Body: Static<typeof TestClockRequest> }>('/data/v1/test-clock', { schema: { body: TestClockRequest } }, async (request) => {
+  // OpenAPI metadata (`npm run openapi`); it changes nothing at run time.
+  const documentation = (operationId: string, summary: string, description: string) => ({
+    tags: ['Data API'],
+    operationId,
+    summary,
+    description,
+    response: documentedResponses(TestClockResponse, "The test project's clock.", 'testClock'),
+  });
+  const showOptions = {
+    schema: { body: TestClockRequest, ...documentation('test_clock_show', 'Read a test clock', 'The clock every time rule of a test project reads. Production projects answer `3090`.') },
+    serializerCompiler: documentationOnlySerializer,
+  };
+  const advanceOptions = {
+    schema: {
+      body: TestClockAdvanceRequest,
+      ...documentation(
+        'test_clock_advance',
+        'Move a test clock forward',
+        'Give exactly one of `clock.advance_seconds` and `clock.frozen_time`. Every timer that falls due (hold expiry, thresholds, COF debits) is performed in due order before the answer.',
+      ),
+    },
+    serializerCompiler: documentationOnlySerializer,
+  };
+
+  app.post<{ Body: Static<typeof TestClockRequest> }>('/data/v1/test-clock', showOptions, async (request) => {
     return view(await testProject(request.body, request.body.general.project_id));
   });
 
-  app.post<{ Body: TestClockAdvanceBody }>('/data/v1/test-clock/advance', { schema: { body: TestClockAdvanceRequest } }, async (request) => {
+  app.post<{ Body: TestClockAdvanceBody }>('/data/v1/test-clock/advance', advanceOptions, async (request) => {
     const project = await testProject(request.body, request.body.general.project_id);
     const current = clockFor(context, project);
     const { advance_seconds: advanceSeconds, frozen_time: frozenTime } = request.body.clock;

@@ -1,0 +1,243 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { writeAudit, type AuditActor } from '../accounts/audit.ts';
+import { findMerchantProject, projectIdsOfMerchant } from '../accounts/merchants.ts';
+import { csrfTokenMatches, endSession, resumeSession, type Session } from '../accounts/sessions.ts';
+import { findUser, type Role, type User } from '../accounts/users.ts';
+import { GateError } from '../domain/errors.ts';
+import type { PlatformContext } from '../processing/context.ts';
+import type { Project } from '../store/projects.ts';
+
+/**
+ * The Dashboard API's plumbing: every route is declared with the roles that
+ * may call it, and one preHandler enforces, in this order, a live session
+ * (cookie), the CSRF token on state-changing methods, and the role. Handlers
+ * get the signed-in user and resolve project ids only through
+ * `projectOf`/`visibleProjectIds`, which answer 404 for another merchant's
+ * ids, so isolation is one code path.
+ */
+export const apiPrefix = '/dashboard/api';
+export const sessionCookieName = 'gatehouse_session';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** 'public': no session (sign-in). 'any': every signed-in user. Otherwise the roles allowed. */
+export type Access = 'public' | 'any' | readonly Role[];
+
+export interface Signed {
+  session: Session;
+  user: User;
+}
+
+export interface Call<Body = unknown, Query = Record<string, string | undefined>, Params = Record<string, string>> {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  body: Body;
+  query: Query;
+  params: Params;
+  /** The platform clock (injectable in tests). */
+  now: Date;
+}
+
+export interface SignedCall<Body = unknown, Query = Record<string, string | undefined>, Params = Record<string, string>> extends Call<Body, Query, Params> {
+  session: Session;
+  user: User;
+}
+
+export interface RouteDefinition {
+  method: HttpMethod;
+  /** Relative to /dashboard/api. */
+  url: string;
+  access: Access;
+  schema?: { body?: object; querystring?: object };
+  bodyLimit?: number;
+  /** Media types the body may have (default JSON only). */
+  bodyTypes?: readonly string[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handle: (call: any) => Promise<unknown>;
+}
+
+/** Every route the Dashboard API serves (method, full URL, access): the merchant-isolation test walks this list. */
+export const dashboardRouteTable: { method: HttpMethod; url: string; access: Access }[] = [];
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function registerRoutes(app: FastifyInstance, context: PlatformContext, routes: readonly RouteDefinition[]): void {
+  for (const route of routes) {
+    const url = `${apiPrefix}${route.url}`;
+    if (!dashboardRouteTable.some((entry) => entry.method === route.method && entry.url === url)) {
+      dashboardRouteTable.push({ method: route.method, url, access: route.access });
+    }
+    app.route({
+      method: route.method,
+      url,
+      schema: route.schema,
+      bodyLimit: route.bodyLimit,
+      // Who is asking is settled before the body is even parsed: a caller without a session,
+      // a CSRF token or the role learns nothing from validation errors.
+      onRequest: async (request) => {
+        // Only the declared media types: a cross-site HTML form (text/plain, urlencoded,
+        // multipart) can never reach a handler, not even sign-in (login CSRF).
+        const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (mediaType !== '' && !(route.bodyTypes ?? ['application/json']).includes(mediaType)) throw new GateError('unsupportedMediaType');
+        if (route.access === 'public') return;
+        const signed = await authenticate(context, request, context.now());
+        if (unsafeMethods.has(route.method) && !csrfTokenMatches(signed.session, request.headers['x-csrf-token'])) {
+          throw new GateError('csrfTokenInvalid');
+        }
+        if (route.access !== 'any' && !route.access.includes(signed.user.role)) throw new GateError('roleForbidsAction');
+        signedRequests.set(request, signed);
+      },
+      handler: async (request, reply) => {
+        const base: Call = {
+          request,
+          reply,
+          body: request.body,
+          query: flatQuery(request.query),
+          params: (request.params ?? {}) as Record<string, string>,
+          now: context.now(),
+        };
+        if (route.access === 'public') return route.handle(base);
+        const signed = signedRequests.get(request);
+        if (!signed) throw new GateError('signInRequired');
+        return route.handle({ ...base, ...signed });
+      },
+    });
+  }
+}
+
+/** Query parameters as single strings: a repeated parameter (?status=a&status=b) reads as a list (a,b). */
+function flatQuery(query: unknown): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    flat[key] = Array.isArray(value) ? value.map(String).join(',') : typeof value === 'string' ? value : undefined;
+  }
+  return flat;
+}
+
+/** The session and user `onRequest` established for a request. */
+const signedRequests = new WeakMap<FastifyRequest, Signed>();
+
+async function authenticate(context: PlatformContext, request: FastifyRequest, now: Date): Promise<Signed> {
+  const token = request.cookies?.[sessionCookieName];
+  if (!token) throw new GateError('signInRequired');
+  const session = await resumeSession(context.pool, token, now);
+  if (!session) throw new GateError('signInRequired');
+  const user = await findUser(context.pool, session.userId);
+  if (!user || user.disabled) {
+    await endSession(context.pool, token);
+    throw new GateError('signInRequired');
+  }
+  return { session, user };
+}
+
+export function sessionCookieOptions(context: PlatformContext) {
+  return {
+    path: '/dashboard',
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: context.config.publicUrl.startsWith('https://'),
+  };
+}
+
+export function actorOf(user: User | undefined): AuditActor {
+  return user ? { userId: user.id, email: user.email, merchantId: user.merchantId } : { userId: null, email: null, merchantId: null };
+}
+
+/** The merchant a merchant user belongs to (the role check guarantees one). */
+export function merchantIdOf(user: User): bigint {
+  if (user.merchantId === null) throw new GateError('roleForbidsAction');
+  return user.merchantId;
+}
+
+/** A numeric id from a path or query parameter; anything else is a 404 like an unknown id. */
+export function idParameter(value: string | undefined): bigint {
+  if (value === undefined || !/^[1-9][0-9]{0,17}$/.test(value)) throw new GateError('dashboardNotFound');
+  return BigInt(value);
+}
+
+/** The signed-in merchant user's project `projectId`, or 404 (unknown and other merchants' ids alike). */
+export async function projectOf(context: PlatformContext, call: SignedCall, projectId: string | undefined): Promise<Project> {
+  const project = await findMerchantProject(context.pool, merchantIdOf(call.user), idParameter(projectId), call.now);
+  if (!project) throw new GateError('dashboardNotFound', `project ${projectId}`);
+  return project;
+}
+
+/**
+ * The project ids a list may cover: the given comma-separated `project_id`
+ * filter (each must be the merchant's, else 404), or all of them, narrowed
+ * by `mode` (test/production).
+ */
+export async function visibleProjectIds(context: PlatformContext, call: SignedCall, projectFilter: string | undefined, mode?: string): Promise<bigint[]> {
+  const merchantId = merchantIdOf(call.user);
+  const own = await projectIdsOfMerchant(context.pool, merchantId);
+  let ids = own;
+  if (projectFilter) {
+    ids = projectFilter.split(',').map((value) => idParameter(value.trim()));
+    for (const id of ids) if (!own.includes(id)) throw new GateError('dashboardNotFound', `project ${id}`);
+  }
+  if (mode !== undefined) {
+    if (mode !== 'test' && mode !== 'production') throw new GateError('invalidFieldFormat', 'mode must be test or production');
+    const { rows } = await context.pool.query<{ id: string }>('SELECT id::text AS id FROM projects WHERE id = ANY($1::bigint[]) AND mode = $2', [
+      ids.map(String),
+      mode,
+    ]);
+    ids = rows.map((row) => BigInt(row.id));
+  }
+  return ids;
+}
+
+/**
+ * Runs an admin action and writes its audit entry with the outcome, also
+ * when it fails (the refusal is worth recording too). Returns its result.
+ */
+export async function audited<T>(
+  context: PlatformContext,
+  call: SignedCall,
+  entry: { action: string; targetType?: string; targetId?: string; details?: Record<string, unknown>; merchantId?: bigint | null },
+  work: () => Promise<T>,
+): Promise<T> {
+  const base = { actor: actorOf(call.user), ipAddress: call.request.ip, ...entry };
+  try {
+    const result = await work();
+    await writeAudit(context.pool, { ...base, outcome: 'success' });
+    return result;
+  } catch (error) {
+    const code = error instanceof GateError ? error.entry.code : '1000';
+    await writeAudit(context.pool, { ...base, outcome: 'failure', details: { ...entry.details, code } }).catch(() => undefined);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- query parsing
+
+export function parseTime(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined || value === '') return undefined;
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new GateError('invalidFieldFormat', `${name} must be an ISO 8601 date or time`);
+  return date;
+}
+
+export function parseList(value: string | undefined, allowed?: readonly string[], name = 'filter'): string[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length > 20) throw new GateError('invalidFieldFormat', `${name}: at most 20 values`);
+  if (allowed) for (const item of items) if (!allowed.includes(item)) throw new GateError('invalidFieldFormat', `${name}: unknown value ${item}`);
+  return items;
+}
+
+export function parseLimit(value: string | undefined, fallback = 50, maximum = 500): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > maximum) throw new GateError('invalidFieldFormat', `limit must be 1-${maximum}`);
+  return Number(value);
+}
+
+export function encodeCursor(id: string): string {
+  return Buffer.from(`c:${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(value: string | undefined): bigint | undefined {
+  if (value === undefined || value === '') return undefined;
+  const decoded = Buffer.from(value, 'base64url').toString('utf8');
+  const match = /^c:([1-9][0-9]{0,18})$/.exec(decoded);
+  if (!match) throw new GateError('invalidFieldFormat', 'cursor is not one this API gave');
+  return BigInt(match[1]);
+}

@@ -1,0 +1,175 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { listAudit } from '../accounts/audit.ts';
+import { pciSummary, type PciDocumentKind } from '../accounts/compliance.ts';
+import { activeKeysMax, countActiveDataApiKeys, createDataApiKey, dataApiKeyView, listDataApiKeys, revokeDataApiKey } from '../accounts/data-api-keys.ts';
+import { passwordLengthMax, passwordProblem } from '../accounts/passwords.ts';
+import { endSessionsOfUser } from '../accounts/sessions.ts';
+import { createUser, findUser, listUsers, merchantRoles, updateUser, userView, type Role } from '../accounts/users.ts';
+import { GateError } from '../domain/errors.ts';
+import type { PlatformContext } from '../processing/context.ts';
+import { isUniqueViolation, type Queryable } from '../store/db.ts';
+import { audited, decodeCursor, encodeCursor, idParameter, merchantIdOf, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
+
+const MerchantRole = Type.Union(merchantRoles.map((role) => Type.Literal(role)));
+const NewUserBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' }),
+    role: MerchantRole,
+    password: Type.String({ minLength: 1, maxLength: passwordLengthMax }),
+  },
+  { additionalProperties: false },
+);
+const UserChangesBody = Type.Object(
+  {
+    role: Type.Optional(MerchantRole),
+    disabled: Type.Optional(Type.Boolean()),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: passwordLengthMax })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const KeyBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+
+/** Creates a user, mapping the password rule and a taken email to their codes. */
+export async function createCheckedUser(db: Queryable, input: { email: string; role: Role; merchantId: bigint | null; password: string }) {
+  const problem = passwordProblem(input.password);
+  if (problem) throw new GateError('passwordTooWeak', problem);
+  try {
+    return await createUser(db, input);
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_unique')) throw new GateError('emailTaken');
+    throw error;
+  }
+}
+
+/** A merchant's PCI DSS document status (operations counted over the last 365 days in production projects). */
+export async function merchantPciSummary(db: Queryable, merchantId: bigint, now: Date) {
+  const { rows: counted } = await db.query<{ count: string }>(
+    `SELECT count(*)::text AS count FROM operations o JOIN projects p ON p.id = o.project_id
+      WHERE p.merchant_id = $1 AND p.mode = 'production' AND o.created_at >= $2`,
+    [String(merchantId), new Date(now.getTime() - 365 * 86_400_000)],
+  );
+  const { rows: documents } = await db.query<{ id: string; kind: PciDocumentKind; issued_on: string; valid_until: string; reference: string }>(
+    `SELECT id::text AS id, kind, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, to_char(valid_until, 'YYYY-MM-DD') AS valid_until, reference
+       FROM pci_documents WHERE merchant_id = $1 ORDER BY kind, valid_until DESC`,
+    [String(merchantId)],
+  );
+  const summary = pciSummary(Number(counted[0].count), documents.map((document) => ({ kind: document.kind, validUntil: document.valid_until })), now.toISOString().slice(0, 10));
+  return {
+    merchant_id: Number(merchantId),
+    operations_last_year: summary.operationsLastYear,
+    status: summary.status,
+    required: summary.required.map((entry) => ({ kind: entry.kind, status: entry.status, valid_until: entry.validUntil })),
+    documents: documents.map((document) => ({ ...document, id: Number(document.id) })),
+  };
+}
+
+export function userRoutes(context: PlatformContext): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      url: '/users',
+      access: ['merchant_admin'],
+      async handle(call: SignedCall) {
+        return { users: (await listUsers(context.pool, merchantIdOf(call.user))).map(userView) };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/users',
+      access: ['merchant_admin'],
+      schema: { body: NewUserBody },
+      async handle(call: SignedCall<Static<typeof NewUserBody>>) {
+        const merchantId = merchantIdOf(call.user);
+        const user = await audited(context, call, { action: 'user.create', targetType: 'user', details: { email: call.body.email, role: call.body.role } }, () =>
+          createCheckedUser(context.pool, { email: call.body.email, role: call.body.role, merchantId, password: call.body.password }),
+        );
+        return { user: userView(user) };
+      },
+    },
+    {
+      method: 'PATCH',
+      url: '/users/:userId',
+      access: ['merchant_admin'],
+      schema: { body: UserChangesBody },
+      async handle(call: SignedCall<Static<typeof UserChangesBody>>) {
+        const userId = idParameter(call.params.userId);
+        const target = await findUser(context.pool, userId);
+        if (!target || target.merchantId !== merchantIdOf(call.user)) throw new GateError('dashboardNotFound', `user ${userId}`);
+        const { password, ...visible } = call.body;
+        const updated = await audited(
+          context,
+          call,
+          { action: 'user.update', targetType: 'user', targetId: String(userId), details: { ...visible, password_changed: password !== undefined } },
+          async () => {
+            // An admin cannot lock themselves out by demoting or disabling their own account.
+            if (userId === call.user.id && (call.body.role !== undefined || call.body.disabled !== undefined)) {
+              throw new GateError('roleForbidsAction', 'change your own role or access through another admin');
+            }
+            if (password !== undefined) {
+              const problem = passwordProblem(password);
+              if (problem) throw new GateError('passwordTooWeak', problem);
+            }
+            const user = await updateUser(context.pool, userId, call.body);
+            await endSessionsOfUser(context.pool, userId);
+            return user;
+          },
+        );
+        return { user: userView(updated) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/data-api-keys',
+      access: ['merchant_admin', 'merchant_viewer'],
+      async handle(call: SignedCall) {
+        return { user_id: Number(call.user.id), keys: (await listDataApiKeys(context.pool, call.user.id)).map(dataApiKeyView) };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/data-api-keys',
+      access: ['merchant_admin', 'merchant_viewer'],
+      schema: { body: KeyBody },
+      async handle(call: SignedCall<Static<typeof KeyBody>>) {
+        return audited(context, call, { action: 'data_api_key.create', targetType: 'user', targetId: String(call.user.id) }, async () => {
+          if ((await countActiveDataApiKeys(context.pool, call.user.id)) >= activeKeysMax) {
+            throw new GateError('invalidFieldFormat', `at most ${activeKeysMax} active Data API keys; revoke one first`);
+          }
+          const { key, secretKey } = await createDataApiKey(context.pool, call.user.id, call.body.label ?? '');
+          return { user_id: Number(call.user.id), key: dataApiKeyView(key), secret_key: secretKey };
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      url: '/data-api-keys/:keyId',
+      access: ['merchant_admin', 'merchant_viewer'],
+      async handle(call: SignedCall) {
+        const keyId = idParameter(call.params.keyId);
+        return audited(context, call, { action: 'data_api_key.revoke', targetType: 'data_api_key', targetId: String(keyId) }, async () => {
+          if (!(await revokeDataApiKey(context.pool, call.user.id, keyId))) throw new GateError('dashboardNotFound', `key ${keyId}`);
+          return { revoked: true };
+        });
+      },
+    },
+    {
+      method: 'GET',
+      url: '/audit-log',
+      access: ['merchant_admin'],
+      async handle(call: SignedCall) {
+        const limit = parseLimit(call.query.limit, 100, 500);
+        const entries = await listAudit(context.pool, merchantIdOf(call.user), { limit: limit + 1, beforeId: decodeCursor(call.query.cursor) });
+        const shown = entries.slice(0, limit);
+        return { entries: shown, next_cursor: entries.length > limit ? encodeCursor(shown[shown.length - 1].id) : null };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/compliance',
+      access: ['merchant_admin', 'merchant_viewer'],
+      async handle(call: SignedCall) {
+        return merchantPciSummary(context.pool, merchantIdOf(call.user), call.now);
+      },
+    },
+  ];
+}

@@ -1,0 +1,43 @@
+import type pg from 'pg';
+import type { OperationRecord } from '../store/payments.ts';
+import { principalRoute, transfersFor, type FeeRule } from './rules.ts';
+
+/**
+ * Posts a final operation to the ledger, in the caller's transaction: the one
+ * in which the operation becomes final (`recordFinal`), so an operation is
+ * final if and only if its entries exist. Declined operations and types that
+ * move no money post nothing. `UNIQUE (operation_id)` makes a second posting
+ * of one operation fail the transaction rather than count money twice.
+ *
+ * @example
+ * await postOperationToLedger(tx, finalOperation); // after updateOperation(..., { status: 'success' })
+ */
+export async function postOperationToLedger(tx: pg.PoolClient, operation: OperationRecord): Promise<void> {
+  if (operation.status !== 'success' || !principalRoute(operation.type) || operation.amountMinor <= 0n) return;
+  const fee = await feeRuleFor(tx, operation.projectId, operation.type);
+  const transfers = transfersFor(operation.type, operation.amountMinor, operation.currency, fee);
+  const { rows } = await tx.query<{ id: bigint }>(
+    `INSERT INTO ledger_transactions (project_id, payment_ref, operation_id, operation_type, booked_at)
+     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [String(operation.projectId), String(operation.paymentRef), String(operation.id), operation.type, operation.completedAt ?? operation.createdAt],
+  );
+  const transactionId = String(rows[0].id);
+  const values: unknown[] = [];
+  const tuples: string[] = [];
+  for (const transfer of transfers) {
+    for (const [account, side] of [[transfer.from, 'debit'], [transfer.to, 'credit']] as const) {
+      const base = values.length;
+      values.push(transactionId, String(operation.projectId), account, transfer.currency, side, String(transfer.amountMinor));
+      tuples.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6})`);
+    }
+  }
+  await tx.query(`INSERT INTO ledger_entries (transaction_id, project_id, account, currency, side, amount_minor) VALUES ${tuples.join(', ')}`, values);
+}
+
+async function feeRuleFor(tx: pg.PoolClient, projectId: bigint, type: string): Promise<FeeRule | undefined> {
+  const { rows } = await tx.query<{ percent_basis_points: number; fixed_minor: bigint | string }>(
+    'SELECT percent_basis_points, fixed_minor FROM project_fees WHERE project_id = $1 AND operation_type = $2',
+    [String(projectId), type],
+  );
+  return rows[0] ? { percentBasisPoints: rows[0].percent_basis_points, fixedMinor: BigInt(rows[0].fixed_minor) } : undefined;
+}
