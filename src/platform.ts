@@ -9,6 +9,7 @@ import { errorCodes } from './domain/errors.ts';
 import { acceptNewPayment, newRequestId } from './gate/operations.ts';
 import { gateRoutes } from './gate/routes.ts';
 import { walletReturnRoutes } from './gate/wallet-return.ts';
+import { refuseNulCharacters } from './http/body-guards.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
 import { JobQueue, queueNames, type CallbackJob, type OperationJob } from './jobs/queue.ts';
 import { createPaypalMethod } from './methods/paypal.ts';
@@ -127,6 +128,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   // Metrics, /ready, request ids in logs and jobs; then the OpenAPI document and /docs (before the routes they describe).
   await registerObservability(app, context);
   await registerApiDocumentation(app);
+  app.addHook('preValidation', refuseNulCharacters);
   app.get('/health', async () => ({ status: 'ok' }));
   await app.register(gateRoutes, { context });
   await app.register(walletReturnRoutes, { context });

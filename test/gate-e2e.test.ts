@@ -391,6 +391,8 @@ describe('status, duplicates, signatures and validation', () => {
       ['over 60,000.00 USD', (body) => (body.payment.amount = 6_000_001), '3027'],
       ['over the maximum in EUR via FX', (body) => ((body.payment.currency = 'EUR'), (body.payment.amount = 5_200_000)), '3027'],
       ['payment_id too long', (body) => (body.general.payment_id = 'x'.repeat(256)), '2005'],
+      ['NUL character in a value', (body) => (body.customer.id = 'a\u0000b'), '2005'],
+      ['NUL character in a key of additional data', (body) => (body.extra = { 'k\u0000': 1 }), '2005'],
     ];
     for (const [name, mutate, code] of cases) {
       const body = saleBody(gh.project.id, nextPaymentId('format'));
