@@ -1,5 +1,5 @@
 import { queueNames } from '../jobs/queue.ts';
-import { allowsPrivateUrls, type PlatformContext } from '../processing/context.ts';
+import { allowsPrivateUrls, type CallbackAttemptReport, type PlatformContext } from '../processing/context.ts';
 import { anyAddressDispatcher, publicOnlyDispatcher, urlRefusal } from '../security/urls.ts';
 import { withTransaction } from '../store/db.ts';
 import { nextAttemptDelaySeconds } from './schedule.ts';
@@ -35,35 +35,48 @@ export async function deliverCallback(context: PlatformContext, callbackId: bigi
   if (!callback || callback.status !== 'pending') return;
   const allowPrivate = allowsPrivateUrls(context, { mode: callback.project_mode });
   const attempt = await post(callback.url, callback.body, context.config.callbackTimeoutMs, allowPrivate);
-  await withTransaction(context.pool, async (tx) => {
+  const report = await withTransaction(context.pool, async (tx): Promise<CallbackAttemptReport | undefined> => {
     // Lock and re-check: another node may have delivered it meanwhile.
     const locked = await tx.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1 FOR UPDATE', [String(callbackId)]);
-    if (locked.rows[0]?.status !== 'pending') return;
+    if (locked.rows[0]?.status !== 'pending') return undefined;
     const attemptNumber = locked.rows[0].attempts + 1;
+    const reportOf = (status: CallbackAttemptReport['status']): CallbackAttemptReport => ({
+      callbackId,
+      attempt: attemptNumber,
+      httpStatus: attempt.httpStatus,
+      latencyMs: attempt.latencyMs,
+      error: attempt.error,
+      status,
+    });
     await tx.query(
       `INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)`,
       [String(callbackId), attemptNumber, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
     );
     if (attempt.httpStatus === 200) {
       await tx.query(`UPDATE callbacks SET status = 'delivered', attempts = $2, delivered_at = now(), next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
-      return;
+      return reportOf('delivered');
     }
     if (attempt.refused) {
       // A URL into our own network will not become acceptable by waiting.
       await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
-      return;
+      return reportOf('failed');
     }
     const firstAttemptAt = callback.first_attempt_at ?? context.now();
     const elapsedSeconds = (context.now().getTime() - firstAttemptAt.getTime()) / 1000;
     const delaySeconds = nextAttemptDelaySeconds(attemptNumber, elapsedSeconds);
     if (delaySeconds === null) {
       await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
-      return;
+      return reportOf('failed');
     }
     const scaledSeconds = delaySeconds * context.config.callbackScheduleScale;
     await tx.query(`UPDATE callbacks SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [String(callbackId), attemptNumber, scaledSeconds]);
     await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx, startAfterSeconds: scaledSeconds });
+    return reportOf('pending');
   });
+  if (report) {
+    context.log.info({ callback_id: String(callbackId), attempt: report.attempt, http_status: report.httpStatus, latency_ms: report.latencyMs, error: report.error ?? undefined, callback_status: report.status }, 'callback delivery attempt');
+    context.onCallbackAttempt?.(report);
+  }
 }
 
 interface AttemptResult {

@@ -46,9 +46,22 @@ export interface QueueSettings {
   maintenanceIntervalSeconds: number;
 }
 
+/**
+ * Hooks for observability: they see every job without the job code knowing.
+ * `beforeSend` may add context to a job's data (a request id); `aroundJob`
+ * wraps each run (context, timing, failure counts) and must call `run`.
+ */
+export interface JobHooks {
+  beforeSend?(name: QueueName, data: object): object;
+  aroundJob?(name: QueueName, job: PgBoss.Job<unknown>, run: () => Promise<void>): Promise<void>;
+}
+
 export class JobQueue {
   readonly boss: PgBoss;
   private readonly localWorkers = new Map<QueueName, string[]>();
+  private hooks: JobHooks = {};
+  /** True between start() and stop(); /ready reads it. */
+  started = false;
 
   constructor(private readonly settings: QueueSettings) {
     this.boss = new PgBoss({
@@ -59,6 +72,15 @@ export class JobQueue {
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
     });
     this.boss.on('error', () => undefined);
+  }
+
+  setHooks(hooks: JobHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Workers registered on this node. */
+  get workerCount(): number {
+    return [...this.localWorkers.values()].reduce((count, ids) => count + ids.length, 0);
   }
 
   async start(): Promise<void> {
@@ -84,11 +106,13 @@ export class JobQueue {
       await client.query('SELECT pg_advisory_unlock($1)', [queueCreationLock]).catch(() => undefined);
       await client.end();
     }
+    this.started = true;
   }
 
   async send(name: QueueName, data: object, options: SendOptions = {}): Promise<void> {
     const db = options.db;
-    await this.boss.send(name, data, {
+    const carried = this.hooks.beforeSend ? this.hooks.beforeSend(name, data) : data;
+    await this.boss.send(name, carried, {
       startAfter: options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined,
       singletonKey: options.singletonKey,
       db: db ? { executeSql: (text: string, values: unknown[]) => db.query(text, values) } : undefined,
@@ -113,7 +137,8 @@ export class JobQueue {
           await Promise.all(
             jobs.map(async (job) => {
               try {
-                await handle(job.data, job);
+                const run = () => handle(job.data, job);
+                await (this.hooks.aroundJob ? this.hooks.aroundJob(name, job as PgBoss.Job<unknown>, run) : run());
               } catch (error) {
                 await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
               }
@@ -126,6 +151,7 @@ export class JobQueue {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
   }
 }

@@ -5,6 +5,16 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentMethod } from '../methods/types.ts';
 import type { Project } from '../store/projects.ts';
 
+export interface CallbackAttemptReport {
+  callbackId: bigint;
+  attempt: number;
+  httpStatus: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The callback's status after this attempt. */
+  status: 'pending' | 'delivered' | 'failed';
+}
+
 /** What the processing layer needs from the running platform. */
 export interface PlatformContext {
   pool: pg.Pool;
@@ -16,6 +26,8 @@ export interface PlatformContext {
   now: () => Date;
   /** Units of each currency per 1 USD, from the operator's FX table. */
   usdRates: () => Promise<ReadonlyMap<string, string>>;
+  /** Told of every callback delivery attempt (metrics); optional. */
+  onCallbackAttempt?: (attempt: CallbackAttemptReport) => void;
   /** HMAC key for the return URLs we hand to wallets (so a forged "cancelled" return cannot decline a payment). */
   urlSigningKey: string;
 }
@@ -24,6 +36,16 @@ export function methodOf(context: PlatformContext, name: string): PaymentMethod 
   const method = context.methods.get(name);
   if (!method) throw new Error(`payment method ${name} is not registered`);
   return method;
+}
+
+export interface CallbackAttemptReport {
+  callbackId: bigint;
+  attempt: number;
+  httpStatus: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The callback's status after this attempt. */
+  status: 'pending' | 'delivered' | 'failed';
 }
 
 /** The one clock every time rule of a project reads: its test clock when set, else real time. */
