@@ -27,6 +27,7 @@ import { paypalWebhookRoutes } from './webhooks/paypal.ts';
 import { startScheduler } from './scheduler/runner.ts';
 import { testClockRoutes } from './test-clock/routes.ts';
 import { dashboardRoutes } from './dashboard/index.ts';
+import { dashboardUiRoutes } from './dashboard-ui/index.ts';
 import { dataApiRoutes } from './data-api/index.ts';
 import pgDefault from 'pg';
 
@@ -138,6 +139,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   await app.register(testClockRoutes, { context });
   await app.register(dataApiRoutes, { context });
   await app.register(dashboardRoutes, { context });
+  await app.register(dashboardUiRoutes, {});
   await app.register(paypalWebhookRoutes, {
     context,
     settings: { sandboxWebhookId: config.sandboxWebhookId, liveWebhookId: config.paypalWebhookId, clientFor: paypal.clientFor },

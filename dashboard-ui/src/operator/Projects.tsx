@@ -1,0 +1,65 @@
+import { useState } from 'react';
+import { Link } from 'react-router-dom';
+import { api } from '../api.ts';
+import { EmptyRow, ErrorNotice, Loading, ModeBadge, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { useLoad } from '../hooks.ts';
+import type { ProjectView } from '../types.ts';
+
+/** Operator console: every project (with or without a merchant) and where its PayPal onboarding stands. */
+export default function Projects() {
+  const projects = useLoad((signal) => api.get<{ projects: ProjectView[] }>('/operator/projects', undefined, { signal }), []);
+  const [mode, setMode] = useState('');
+  const shown = (projects.data?.projects ?? []).filter((project) => !mode || project.mode === mode);
+  return (
+    <Page title="Projects and PayPal onboarding" description="A production project takes PayPal payments once its onboarding is ready.">
+      <form className="filters" aria-label="Project filters" onSubmit={(event) => event.preventDefault()}>
+        <div className="field">
+          <label htmlFor="projects-mode">Mode</label>
+          <select id="projects-mode" value={mode} onChange={(event) => setMode(event.target.value)}>
+            <option value="">Test and production</option>
+            <option value="test">Test</option>
+            <option value="production">Production</option>
+          </select>
+        </div>
+      </form>
+      <ErrorNotice error={projects.error} title="Projects could not be loaded" />
+      {!projects.data && projects.loading ? <Loading /> : null}
+      {projects.data ? (
+        <TableWrap label="Projects">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Name</th>
+                <th scope="col">Merchant</th>
+                <th scope="col">Mode</th>
+                <th scope="col">PayPal</th>
+                <th scope="col">Onboarding</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.length === 0 ? <EmptyRow columns={6}>No projects.</EmptyRow> : null}
+              {shown.map((project) => (
+                <tr key={project.id}>
+                  <td className="mono">{project.id}</td>
+                  <th scope="row">{project.name}</th>
+                  <td>{project.merchant_id ? <Link to={`/operator/merchants/${project.merchant_id}`}>#{project.merchant_id}</Link> : 'None (CLI or demo)'}</td>
+                  <td>
+                    <ModeBadge mode={project.mode} />
+                  </td>
+                  <td>{project.paypal_enabled ? 'Enabled' : 'Off'}</td>
+                  <td>
+                    <Link to={`/operator/projects/${project.id}/onboarding`}>
+                      {project.paypal_onboarding_state ? <StatusBadge status={project.paypal_onboarding_state} /> : 'Not started'}
+                      <span className="sr-only"> (manage onboarding of project {project.id})</span>
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      ) : null}
+    </Page>
+  );
+}

@@ -1,0 +1,251 @@
+import { useState, type FormEvent } from 'react';
+import { api, apiUrl } from '../api.ts';
+import { ProjectSelect, useProjectName } from '../components/ProjectSelect.tsx';
+import { ConfirmDialog, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, TableWrap } from '../components/ui.tsx';
+import { dayAfter, daysAgo, formatBytes, formatDate, formatDateTime, humanize, isoDay } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { useIsAdmin } from '../session.tsx';
+import type { ReportView, ScheduleView } from '../types.ts';
+
+/**
+ * Reports: a one-time CSV of payments or operations for a period (stored,
+ * so it can be downloaded again), the list of stored reports (one-time and
+ * scheduled), and daily / weekly / monthly schedules.
+ */
+export default function Reports() {
+  const isAdmin = useIsAdmin();
+  const projectName = useProjectName();
+  const reports = useLoad((signal) => api.get<{ reports: ReportView[] }>('/reports', undefined, { signal }), []);
+  const schedules = useLoad((signal) => api.get<{ schedules: ScheduleView[] }>('/report-schedules', undefined, { signal }), []);
+
+  const [kind, setKind] = useState<'payments' | 'operations'>('payments');
+  const [projectId, setProjectId] = useState('');
+  const [from, setFrom] = useState(isoDay(daysAgo(29)));
+  const [to, setTo] = useState(isoDay(new Date()));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [made, setMade] = useState<ReportView>();
+
+  const [scheduleKind, setScheduleKind] = useState<'payments' | 'operations'>('payments');
+  const [frequency, setFrequency] = useState<'daily' | 'weekly' | 'monthly'>('daily');
+  const [scheduleProject, setScheduleProject] = useState('');
+  const [scheduleError, setScheduleError] = useState<unknown>();
+  const [scheduleBusy, setScheduleBusy] = useState(false);
+  const [deleting, setDeleting] = useState<ScheduleView>();
+  const [deleteError, setDeleteError] = useState<unknown>();
+
+  async function generate(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setMade(undefined);
+    try {
+      const answer = await api.post<{ report: ReportView }>('/reports', {
+        kind,
+        from,
+        to: dayAfter(to),
+        ...(projectId ? { project_id: Number(projectId) } : {}),
+      });
+      setMade(answer.report);
+      await reports.reload();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function schedule(event: FormEvent) {
+    event.preventDefault();
+    setScheduleBusy(true);
+    setScheduleError(undefined);
+    try {
+      await api.post('/report-schedules', { kind: scheduleKind, frequency, ...(scheduleProject ? { project_id: Number(scheduleProject) } : {}) });
+      await schedules.reload();
+    } catch (failure) {
+      setScheduleError(failure);
+    } finally {
+      setScheduleBusy(false);
+    }
+  }
+
+  async function remove() {
+    if (!deleting) return;
+    try {
+      await api.delete(`/report-schedules/${deleting.id}`);
+      setDeleting(undefined);
+      await schedules.reload();
+    } catch (failure) {
+      setDeleteError(failure);
+    }
+  }
+
+  const exportQuery = { from, to: dayAfter(to), project_id: projectId || undefined };
+  return (
+    <Page title="Reports" description="CSV files of your payments and operations. Periods are in UTC; the last day is included.">
+      <Section title="One-time report">
+        <form onSubmit={generate} className="form-grid" aria-label="One-time report">
+          <Field label="Content" htmlFor="report-kind">
+            <select id="report-kind" value={kind} onChange={(event) => setKind(event.target.value as typeof kind)}>
+              <option value="payments">Payments</option>
+              <option value="operations">Operations</option>
+            </select>
+          </Field>
+          <Field label="Project" htmlFor="report-project">
+            <ProjectSelect id="report-project" value={projectId} onChange={setProjectId} allowAll />
+          </Field>
+          <Field label="From" htmlFor="report-from">
+            <input id="report-from" type="date" value={from} onChange={(event) => setFrom(event.target.value)} required />
+          </Field>
+          <Field label="To (inclusive)" htmlFor="report-to">
+            <input id="report-to" type="date" value={to} min={from} onChange={(event) => setTo(event.target.value)} required />
+          </Field>
+          <div className="form-actions">
+            <button type="submit" className="button button-primary" disabled={busy}>
+              {busy ? 'Generating…' : 'Generate report'}
+            </button>
+            <a className="button button-secondary" href={apiUrl(`/exports/${kind}.csv`, exportQuery)} download>
+              Download now without storing
+            </a>
+          </div>
+        </form>
+        <ErrorNotice error={error} title="The report was not generated" />
+        {made ? (
+          <Notice kind="success">
+            Report ready: {made.row_count} row{made.row_count === 1 ? '' : 's'}.{' '}
+            <a href={apiUrl(`/reports/${made.id}/download`)} download={made.file_name} data-testid="new-report-download">
+              Download {made.file_name}
+            </a>
+          </Notice>
+        ) : null}
+      </Section>
+
+      <Section title="Stored reports">
+        <ErrorNotice error={reports.error} title="Reports could not be loaded" />
+        {!reports.data && reports.loading ? <Loading /> : null}
+        {reports.data ? (
+          <TableWrap label="Stored reports">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Created</th>
+                  <th scope="col">Content</th>
+                  <th scope="col">Project</th>
+                  <th scope="col">Period</th>
+                  <th scope="col" className="number">
+                    Rows
+                  </th>
+                  <th scope="col" className="number">
+                    Size
+                  </th>
+                  <th scope="col">File</th>
+                </tr>
+              </thead>
+              <tbody>
+                {reports.data.reports.length === 0 ? <EmptyRow columns={7}>No reports yet.</EmptyRow> : null}
+                {reports.data.reports.map((report) => (
+                  <tr key={report.id}>
+                    <td className="nowrap">{formatDateTime(report.created_at)}</td>
+                    <td>
+                      {humanize(report.kind)}
+                      {report.schedule_id ? ' (scheduled)' : ''}
+                    </td>
+                    <td>{projectName(report.project_id)}</td>
+                    <td className="nowrap">
+                      {formatDate(report.period_from)} – {formatDate(new Date(new Date(report.period_to).getTime() - 1).toISOString())}
+                    </td>
+                    <td className="number">{report.row_count}</td>
+                    <td className="number">{formatBytes(report.byte_count)}</td>
+                    <td>
+                      <a href={apiUrl(`/reports/${report.id}/download`)} download={report.file_name}>
+                        Download<span className="sr-only"> {report.file_name}</span>
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        ) : null}
+      </Section>
+
+      <Section title="Scheduled reports">
+        <p className="muted">Each schedule stores a report for the period that just ended (UTC days; weeks run Monday to Monday). They appear under stored reports.</p>
+        {isAdmin ? (
+          <form onSubmit={schedule} className="form-grid" aria-label="New schedule">
+            <Field label="Content" htmlFor="schedule-kind">
+              <select id="schedule-kind" value={scheduleKind} onChange={(event) => setScheduleKind(event.target.value as typeof scheduleKind)}>
+                <option value="payments">Payments</option>
+                <option value="operations">Operations</option>
+              </select>
+            </Field>
+            <Field label="Every" htmlFor="schedule-frequency">
+              <select id="schedule-frequency" value={frequency} onChange={(event) => setFrequency(event.target.value as typeof frequency)}>
+                <option value="daily">Day</option>
+                <option value="weekly">Week</option>
+                <option value="monthly">Month</option>
+              </select>
+            </Field>
+            <Field label="Project" htmlFor="schedule-project">
+              <ProjectSelect id="schedule-project" value={scheduleProject} onChange={setScheduleProject} allowAll />
+            </Field>
+            <div className="form-actions">
+              <button type="submit" className="button button-primary" disabled={scheduleBusy}>
+                Add schedule
+              </button>
+            </div>
+          </form>
+        ) : null}
+        <ErrorNotice error={scheduleError} title="The schedule was not added" />
+        <ErrorNotice error={schedules.error} title="Schedules could not be loaded" />
+        {schedules.data ? (
+          <TableWrap label="Scheduled reports">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Content</th>
+                  <th scope="col">Every</th>
+                  <th scope="col">Project</th>
+                  <th scope="col">Next report</th>
+                  {isAdmin ? <th scope="col">Actions</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {schedules.data.schedules.length === 0 ? <EmptyRow columns={isAdmin ? 5 : 4}>No schedules.</EmptyRow> : null}
+                {schedules.data.schedules.map((item) => (
+                  <tr key={item.id}>
+                    <td>{humanize(item.kind)}</td>
+                    <td>{{ daily: 'Day', weekly: 'Week', monthly: 'Month' }[item.frequency]}</td>
+                    <td>{projectName(item.project_id)}</td>
+                    <td className="nowrap">{formatDateTime(item.next_run_at)}</td>
+                    {isAdmin ? (
+                      <td>
+                        <button type="button" className="button button-secondary button-small" onClick={() => setDeleting(item)}>
+                          Stop<span className="sr-only"> the {item.frequency} {item.kind} report</span>
+                        </button>
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        ) : null}
+      </Section>
+      <ConfirmDialog
+        isOpen={!!deleting}
+        title="Stop this scheduled report?"
+        confirmLabel="Stop schedule"
+        tone="danger"
+        error={deleteError}
+        onConfirm={() => void remove()}
+        onClose={() => {
+          setDeleting(undefined);
+          setDeleteError(undefined);
+        }}
+      >
+        <p>Reports already made stay available.</p>
+      </ConfirmDialog>
+    </Page>
+  );
+}

@@ -1,0 +1,354 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, segment } from '../api.ts';
+import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
+import {
+  ConfirmDialog,
+  DefinitionList,
+  describedBy,
+  ErrorNotice,
+  Field,
+  Loading,
+  ModeBadge,
+  Notice,
+  Page,
+  SecretDialog,
+  Section,
+  StatusBadge,
+  TableWrap,
+} from '../components/ui.tsx';
+import { formatDate, formatDateTime, formatDuration, humanize } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { useIsAdmin, useSession } from '../session.tsx';
+import type { PciSummaryView, ProjectView } from '../types.ts';
+
+/**
+ * Project settings: where callbacks go, what happens to a PayPal hold that
+ * nobody captured, and the secret key (rotation shows the new key once and
+ * keeps the old one working for an overlap, so merchant servers can switch
+ * without failed requests). Also the merchant's PCI DSS status.
+ */
+interface ProjectDetail {
+  project: ProjectView;
+  fees: { operation_type: string; percent_basis_points: number; fixed_minor: string }[];
+  paypal_onboarding: { state: string; paypal_merchant_id: string | null; permissions: string[]; updated_at: string } | null;
+}
+
+const overlapChoices = [
+  { seconds: 0, label: 'No overlap: the old key stops now' },
+  { seconds: 3_600, label: '1 hour' },
+  { seconds: 86_400, label: '1 day (recommended)' },
+  { seconds: 3 * 86_400, label: '3 days' },
+  { seconds: 7 * 86_400, label: '7 days' },
+];
+
+export default function Settings() {
+  const isAdmin = useIsAdmin();
+  const { reloadProjects } = useSession();
+  const [project, chooseProject] = useChosenProject();
+  const detail = useLoad(
+    (signal) => (project ? api.get<ProjectDetail>(`/projects/${segment(project.id)}`, undefined, { signal }) : Promise.resolve(undefined)),
+    [project?.id],
+  );
+  const compliance = useLoad((signal) => api.get<PciSummaryView>('/compliance', undefined, { signal }), []);
+  const current = detail.data?.project;
+
+  const refresh = async () => {
+    await Promise.all([detail.reload(), reloadProjects()]);
+  };
+
+  return (
+    <Page title="Project settings" description="Callbacks, hold policy and the secret key that signs requests and callbacks.">
+      <form className="filters" aria-label="Choose a project" onSubmit={(event) => event.preventDefault()}>
+        <div className="field field-wide">
+          <label htmlFor="settings-project">Project</label>
+          <ProjectSelect id="settings-project" value={project ? String(project.id) : ''} onChange={chooseProject} />
+        </div>
+      </form>
+      {!isAdmin ? <Notice kind="info">Your role (viewer) can see these settings; an admin can change them.</Notice> : null}
+      <ErrorNotice error={detail.error} title="The project could not be loaded" />
+      {!current && detail.loading ? <Loading /> : null}
+      {current ? (
+        <>
+          <Section title="Project">
+            <DefinitionList
+              items={[
+                ['Project ID', <span className="mono">{current.id}</span>],
+                ['Name', current.name],
+                ['Mode', <ModeBadge mode={current.mode} />],
+                ['PayPal', current.paypal_enabled ? 'Enabled' : 'Not enabled'],
+                ['PayPal onboarding', current.paypal_onboarding_state ? <StatusBadge status={current.paypal_onboarding_state} /> : 'Not started'],
+                ['Test clock', current.mode === 'test' ? (current.test_clock ? formatDateTime(current.test_clock) : 'Real time') : null],
+                ['Created', formatDateTime(current.created_at)],
+              ]}
+            />
+            {detail.data?.fees.length ? (
+              <TableWrap label="Fees">
+                <table className="compact">
+                  <caption>Fees</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Operation</th>
+                      <th scope="col" className="number">
+                        Percent
+                      </th>
+                      <th scope="col" className="number">
+                        Fixed (minor units)
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {detail.data.fees.map((fee) => (
+                      <tr key={fee.operation_type}>
+                        <td>{humanize(fee.operation_type)}</td>
+                        <td className="number">{(fee.percent_basis_points / 100).toFixed(2)}%</td>
+                        <td className="number">{fee.fixed_minor}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+            ) : null}
+          </Section>
+          <CallbackSettings key={`callback-${current.id}`} project={current} isAdmin={isAdmin} onSaved={refresh} />
+          <HoldPolicy key={`hold-${current.id}`} project={current} isAdmin={isAdmin} onSaved={refresh} />
+          <SecretKey key={`secret-${current.id}`} project={current} isAdmin={isAdmin} onRotated={refresh} />
+        </>
+      ) : null}
+      <Section title="PCI DSS compliance">
+        <ErrorNotice error={compliance.error} title="Compliance status could not be loaded" />
+        {compliance.data ? (
+          <>
+            <p>
+              Status: <StatusBadge status={compliance.data.status} /> · {compliance.data.operations_last_year.toLocaleString('en')} production operations in the last
+              365 days.
+            </p>
+            <ul className="plain">
+              {compliance.data.required.map((entry) => (
+                <li key={entry.kind}>
+                  {pciName(entry.kind)}: <StatusBadge status={entry.status} /> {entry.valid_until ? `valid until ${formatDate(entry.valid_until)}` : ''}
+                </li>
+              ))}
+            </ul>
+            <p className="muted">Your Gatehouse operator records the documents; send them new ones before they expire.</p>
+          </>
+        ) : null}
+      </Section>
+    </Page>
+  );
+}
+
+export function pciName(kind: string): string {
+  return { asv_scan: 'ASV scan (quarterly)', aoc: 'Attestation of Compliance (AOC)', saq: 'Self-Assessment Questionnaire (SAQ)' }[kind] ?? kind;
+}
+
+function CallbackSettings({ project, isAdmin, onSaved }: { project: ProjectView; isAdmin: boolean; onSaved(): Promise<void> }) {
+  const [url, setUrl] = useState(project.callback_url ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setUrl(project.callback_url ?? ''), [project.callback_url]);
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setSaved(false);
+    try {
+      await api.patch(`/projects/${segment(project.id)}/settings`, { callback_url: url.trim() === '' ? null : url.trim() });
+      setSaved(true);
+      await onSaved();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Section title="Callbacks">
+      <form onSubmit={save} className="stack" aria-label="Callback settings">
+        <Field
+          label="Callback URL"
+          htmlFor="callback-url"
+          hint="Where payment results are POSTed (signed JSON). Only HTTP 200 counts as delivered. Leave empty to send none."
+        >
+          <input
+            id="callback-url"
+            type="url"
+            inputMode="url"
+            value={url}
+            onChange={(event) => setUrl(event.target.value)}
+            placeholder="https://shop.example/gatehouse/callbacks"
+            disabled={!isAdmin}
+            aria-describedby={describedBy('callback-url', true)}
+          />
+        </Field>
+        {isAdmin ? (
+          <div>
+            <button type="submit" className="button button-primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Save callback URL'}
+            </button>
+          </div>
+        ) : null}
+      </form>
+      <ErrorNotice error={error} title="Not saved" />
+      {saved ? <Notice kind="success">Callback URL saved.</Notice> : null}
+    </Section>
+  );
+}
+
+function HoldPolicy({ project, isAdmin, onSaved }: { project: ProjectView; isAdmin: boolean; onSaved(): Promise<void> }) {
+  const [action, setAction] = useState(project.hold_expiry_action);
+  const [hours, setHours] = useState(String(project.hold_period_seconds / 3600));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [hoursError, setHoursError] = useState<string>();
+  const [saved, setSaved] = useState(false);
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    const seconds = Math.round(Number(hours) * 3600);
+    if (!Number.isFinite(seconds) || seconds < 60 || seconds > 259_200) return setHoursError('Between 0.02 hours (1 minute) and 72 hours (3 days).');
+    setHoursError(undefined);
+    setBusy(true);
+    setError(undefined);
+    setSaved(false);
+    try {
+      await api.patch(`/projects/${segment(project.id)}/settings`, { hold_expiry_action: action, hold_period_seconds: seconds });
+      setSaved(true);
+      await onSaved();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Section title="Hold policy">
+      <p className="muted">
+        A PayPal hold (an <code>auth</code>) that you neither capture nor release is settled automatically after the hold period. Now:{' '}
+        {project.hold_expiry_action === 'capture' ? 'captured' : 'released'} after {formatDuration(project.hold_period_seconds)}.
+      </p>
+      <form onSubmit={save} className="stack" aria-label="Hold policy">
+        <fieldset disabled={!isAdmin}>
+          <legend>When the hold period ends</legend>
+          <label className="choice">
+            <input type="radio" name="hold-action" value="cancel" checked={action === 'cancel'} onChange={() => setAction('cancel')} /> Release the hold (the customer
+            is not charged)
+          </label>
+          <label className="choice">
+            <input type="radio" name="hold-action" value="capture" checked={action === 'capture'} onChange={() => setAction('capture')} /> Capture the payment
+          </label>
+        </fieldset>
+        <Field label="Hold period (hours)" htmlFor="hold-hours" hint="PayPal keeps holds for at most 3 days (72 hours)." error={hoursError}>
+          <input
+            id="hold-hours"
+            type="number"
+            min={0.02}
+            max={72}
+            step="any"
+            value={hours}
+            onChange={(event) => setHours(event.target.value)}
+            disabled={!isAdmin}
+            aria-invalid={!!hoursError}
+            aria-describedby={describedBy('hold-hours', true, hoursError)}
+          />
+        </Field>
+        {isAdmin ? (
+          <div>
+            <button type="submit" className="button button-primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Save hold policy'}
+            </button>
+          </div>
+        ) : null}
+      </form>
+      <ErrorNotice error={error} title="Not saved" />
+      {saved ? <Notice kind="success">Hold policy saved.</Notice> : null}
+    </Section>
+  );
+}
+
+function SecretKey({ project, isAdmin, onRotated }: { project: ProjectView; isAdmin: boolean; onRotated(): Promise<void> }) {
+  const [overlap, setOverlap] = useState('86400');
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [rotated, setRotated] = useState<{ secret_key: string; previous_secret_key_valid_until: string }>();
+
+  async function rotate() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await api.post<{ secret_key: string; previous_secret_key_valid_until: string }>(`/projects/${segment(project.id)}/secret-key/rotate`, {
+        overlap_seconds: Number(overlap),
+      });
+      setConfirming(false);
+      setRotated(answer);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Section title="Secret key">
+      <p className="muted">
+        The secret key signs your Gate requests and Gatehouse's callbacks to you. It is never shown again after it is made; rotate it to get a new one.
+      </p>
+      {project.previous_secret_key_valid_until ? (
+        <Notice kind="warning">The previous key still works until {formatDateTime(project.previous_secret_key_valid_until)}: switch your servers before then.</Notice>
+      ) : null}
+      {isAdmin ? (
+        <div className="stack">
+          <Field label="Keep the old key working for" htmlFor="rotate-overlap">
+            <select id="rotate-overlap" value={overlap} onChange={(event) => setOverlap(event.target.value)}>
+              {overlapChoices.map((choice) => (
+                <option key={choice.seconds} value={choice.seconds}>
+                  {choice.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <div>
+            <button type="button" className="button button-danger" onClick={() => setConfirming(true)}>
+              Rotate secret key…
+            </button>
+          </div>
+        </div>
+      ) : null}
+      <ConfirmDialog
+        isOpen={confirming}
+        title="Rotate the secret key?"
+        confirmLabel="Rotate key"
+        tone="danger"
+        busy={busy}
+        error={error}
+        onConfirm={() => void rotate()}
+        onClose={() => {
+          setConfirming(false);
+          setError(undefined);
+        }}
+      >
+        <p>
+          A new key is made for project {project.name} and shown once. The current key keeps working for{' '}
+          {Number(overlap) === 0 ? 'no time at all: requests signed with it fail at once' : formatDuration(Number(overlap))}.
+        </p>
+      </ConfirmDialog>
+      <SecretDialog
+        isOpen={!!rotated}
+        title="Your new secret key"
+        secret={rotated?.secret_key ?? ''}
+        onClose={() => {
+          setRotated(undefined);
+          void onRotated();
+        }}
+      >
+        <p>
+          The previous key works until <strong>{formatDateTime(rotated?.previous_secret_key_valid_until)}</strong>. Put the new key on your servers before then.
+        </p>
+      </SecretDialog>
+    </Section>
+  );
+}
