@@ -118,7 +118,7 @@ describe('SSRF guards', () => {
 
   test('production projects cannot name private callback or return URLs; nothing is written', async () => {
     const production = await otherProject('production');
-    await gh.platform.context.pool.query(`UPDATE projects SET paypal_client_id = 'live-client', paypal_client_secret = 'live-secret-value' WHERE id = $1`, [String(production.id)]);
+    await gh.platform.context.pool.query(`UPDATE projects SET paypal_client_id = 'live-client', paypal_client_secret = 'live-secret-value', paypal_enabled = true WHERE id = $1`, [String(production.id)]);
     for (const [field, mutate] of [
       ['general.merchant_callback_url', (body: any) => (body.general.merchant_callback_url = 'http://169.254.169.254/latest/meta-data')],
       ['return_url.success', (body: any) => (body.return_url.success = 'http://10.0.0.5/ok')],
@@ -154,9 +154,20 @@ describe('SSRF guards', () => {
     assert.equal(gh.receiver.callbacks.length, before, 'the receiver on 127.0.0.1 got nothing');
   });
 
+  test('a production project without onboarded PayPal answers 3029 and writes nothing', async () => {
+    const production = await otherProject('production');
+    const response = await post(production, '/v2/payment/wallet/paypal/sale', saleBody(production.id, `not-onboarded-${Date.now()}`));
+    assert.equal(response.json.code, '3029');
+    await gh.platform.context.pool.query('UPDATE projects SET paypal_enabled = true WHERE id = $1', [String(production.id)]);
+    const noCredentials = await post(production, '/v2/payment/wallet/paypal/sale', saleBody(production.id, `no-credentials-${Date.now()}`));
+    assert.equal(noCredentials.json.code, '3029');
+    const { rows } = await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM payments WHERE project_id = $1', [String(production.id)]);
+    assert.equal(rows[0].n, 0);
+  });
+
   test('production projects talk to PayPal live, never to the built-in sandbox', async () => {
     const production = await otherProject('production');
-    await gh.platform.context.pool.query(`UPDATE projects SET paypal_client_id = 'live-client', paypal_client_secret = 'live-secret-value' WHERE id = $1`, [String(production.id)]);
+    await gh.platform.context.pool.query(`UPDATE projects SET paypal_client_id = 'live-client', paypal_client_secret = 'live-secret-value', paypal_enabled = true WHERE id = $1`, [String(production.id)]);
     liveCalls = [];
     const sandboxOrdersBefore = (await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM paypal_sandbox.orders')).rows[0].n;
     const body = saleBody(production.id, `live-${Date.now()}`);

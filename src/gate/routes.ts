@@ -62,6 +62,10 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
   function enabledMethod(project: Project, method: string): string {
     if (!context.methods.has(method)) throw new GateError('unsupportedEndpoint', `payment method ${method}`);
     if (method === 'paypal' && !project.paypalEnabled) throw new GateError('methodNotEnabled', method);
+    // A production project without onboarded PayPal credentials could only fail later, at PayPal.
+    if (method === 'paypal' && project.mode === 'production' && !(project.paypalClientId && project.paypalClientSecret)) {
+      throw new GateError('methodNotEnabled', `${method}: the project has no PayPal credentials yet`);
+    }
     return method;
   }
 

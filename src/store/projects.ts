@@ -69,8 +69,9 @@ export interface NewProject {
 
 export async function createProject(db: Queryable, input: NewProject): Promise<Project> {
   const { rows } = await db.query<ProjectRow>(
-    `INSERT INTO projects (name, mode, secret_key, callback_url) VALUES ($1, $2, $3, $4) RETURNING *`,
-    [input.name, input.mode, generateSecretKey(), input.callbackUrl ?? null],
+    // Test projects have the sandbox at once; production projects get PayPal when onboarding reaches "ready".
+    `INSERT INTO projects (name, mode, secret_key, callback_url, paypal_enabled) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [input.name, input.mode, generateSecretKey(), input.callbackUrl ?? null, input.mode === 'test'],
   );
   return toProject(rows[0], new Date());
 }
