@@ -1,5 +1,13 @@
 # Gatehouse node image. TypeScript runs through tsx (no build step).
 # Build: docker build -t gatehouse .   Run: see compose.yaml and docs/deployment.md.
+# Stage 1: build the Dashboard UI (needs the dev dependencies: Vite, React).
+FROM node:20-slim AS dashboard
+WORKDIR /build
+COPY package.json package-lock.json ./
+COPY dashboard-ui ./dashboard-ui
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build:dashboard
+
+# Stage 2: the node itself, production dependencies only.
 FROM node:20-slim
 
 ENV NODE_ENV=production \
@@ -18,6 +26,10 @@ COPY tsconfig.json openapi.json ./
 COPY bin ./bin
 COPY migrations ./migrations
 COPY src ./src
+# src/signature signs with the merchant SDK's code.
+COPY packages/sdk/package.json ./packages/sdk/package.json
+COPY packages/sdk/src ./packages/sdk/src
+COPY --from=dashboard /build/dashboard-ui/dist ./dashboard-ui/dist
 
 # The image's own non-root user (uid 1000). DATA_DIR is only used by the
 # embedded PostgreSQL fallback, when DATABASE_URL is unset (not for production).
