@@ -32,6 +32,7 @@ const other = {} as {
   scheduleId: number;
   userId: number;
   keyId: number;
+  linkId: string;
 };
 
 before(async () => {
@@ -66,6 +67,7 @@ before(async () => {
   other.scheduleId = (await adminB.post('/report-schedules', { kind: 'operations', frequency: 'weekly' })).json.schedule.id;
   other.userId = (await adminB.post('/users', { email: 'viewer@b.example', role: 'merchant_viewer', password })).json.user.id;
   other.keyId = (await adminB.post('/data-api-keys', {})).json.key.id;
+  other.linkId = (await adminB.post(`/projects/${projectB.id}/payment-links`, { amount: 1500, currency: 'USD', description: 'B invoice', single_use: true })).json.link.id;
   const keyA = await adminA.post('/data-api-keys', {});
   dataKeyA = { userId: keyA.json.user_id, secret: keyA.json.secret_key };
   // Merchant A has a payment of its own, so "lists show only mine" is not vacuous.
@@ -101,9 +103,10 @@ function probesFor(method: string, url: string): Probe[] {
     refund: { amount: 100, currency: 'USD' },
     settings: { callback_url: 'https://thief.example/cb' },
     users: { disabled: true },
+    links: { amount: 100, currency: 'USD', description: 'stolen link', single_use: false },
   };
   const bodyFor = (path: string) =>
-    path.endsWith('/payouts') ? bodies.payouts : path.endsWith('/refund') ? bodies.refund : path.endsWith('/settings') ? bodies.settings : path.includes('/users/') ? bodies.users : {};
+    path.endsWith('/payouts') ? bodies.payouts : path.endsWith('/payment-links') ? bodies.links : path.endsWith('/refund') ? bodies.refund : path.endsWith('/settings') ? bodies.settings : path.includes('/users/') ? bodies.users : {};
   const relative = url.replace('/dashboard/api', '');
   const probes: Probe[] = [];
   if (relative.startsWith('/operator/')) {
@@ -173,6 +176,8 @@ function leaks(text: string): string[] {
     'viewer@b.example',
     'Merchant B',
     'B test',
+    'B invoice',
+    other.linkId,
     `"project_id":${projectB.id}`,
     `"id":${projectB.id},`,
     `,${projectB.id},`,
@@ -252,6 +257,8 @@ test('nothing of merchant B changed', async () => {
   assert.equal(key[0].revoked_at, null);
   const { rows: payments } = await pool.query<{ count: string }>(`SELECT count(*)::text AS count FROM payments WHERE project_id = $1`, [String(projectB.id)]);
   assert.equal(payments[0].count, '1', 'no payout was made in B’s project');
+  const { rows: links } = await pool.query<{ id: string }>(`SELECT id FROM payment_links WHERE project_id = $1`, [String(projectB.id)]);
+  assert.deepEqual(links.map((row) => row.id), [other.linkId], 'no link was made in B’s project');
   assert.equal((await adminB.get(`/projects/${projectB.id}/payments/${other.paymentId}`)).status, 200, 'B still sees its own payment');
 });
 

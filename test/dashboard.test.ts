@@ -318,6 +318,65 @@ describe('merchant actions go through Gate’s rules', () => {
     assert.equal(badCurrency.json.code, '3025');
   });
 
+  test('payment links: an admin creates one with Gate’s rules, the list shows its status, and its URL opens the Payment Page', async () => {
+    const path = `/projects/${project.id}/payment-links`;
+    const created = await admin.post(path, { amount: 2500, currency: 'USD', description: 'Invoice 2041', single_use: true });
+    assert.equal(created.status, 200, created.text);
+    const link = created.json.link;
+    assert.match(link.id, /^[a-z2-7]{20}$/);
+    assert.equal(link.url, `${gh.baseUrl}/pay/${link.id}`);
+    assert.equal(link.status, 'active');
+    assert.equal(link.amount, 2500);
+    assert.equal(link.currency, 'USD');
+    assert.equal(link.single_use, true);
+    assert.equal(link.expires_at, null);
+    assert.equal(link.attempts, 0);
+    const page = await fetch(link.url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /Invoice 2041/);
+
+    // The Gate route's checks, with its codes.
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ amount: 100, currency: 'RUB', description: 'x', single_use: true }, '3025'],
+      [{ amount: 10_000_000_00, currency: 'USD', description: 'x', single_use: true }, '3027'],
+      [{ amount: 100, currency: 'USD', description: 'x', single_use: true, expires_at: '2020-01-01T00:00:00Z' }, '2005'],
+      [{ amount: 100, currency: 'USD', description: 'x', single_use: true, expires_at: 'tomorrow' }, '2005'],
+      [{ amount: 0, currency: 'USD', description: 'x', single_use: true }, '2005'],
+      [{ amount: 100, currency: 'usd', description: 'x', single_use: true }, '2005'],
+      [{ amount: 100, currency: 'USD', description: 'x'.repeat(256), single_use: true }, '2005'],
+      [{ amount: 100, currency: 'USD', description: 'x' }, '2004'],
+      [{ amount: 100, currency: 'USD', description: 'x', single_use: true, extra: 1 }, '2005'],
+    ];
+    for (const [body, code] of refusals) {
+      const refused = await admin.post(path, body);
+      assert.equal(refused.status, 400, `${JSON.stringify(body)}: ${refused.text}`);
+      assert.equal(refused.json.code, code, JSON.stringify(body));
+    }
+    const denied = await viewer.post(path, { amount: 100, currency: 'USD', description: 'x', single_use: true });
+    assert.equal(denied.status, 403);
+
+    // A reusable link that expires in a moment: listed as expired afterwards, and its page says so.
+    const soon = new Date(Date.now() + 1_500).toISOString();
+    const expiring = await admin.post(path, { amount: 990, currency: 'EUR', description: 'Flash sale', single_use: false, expires_at: soon });
+    assert.equal(expiring.status, 200, expiring.text);
+    assert.equal(expiring.json.link.single_use, false);
+    assert.equal(expiring.json.link.expires_at, new Date(soon).toISOString());
+    await sleep(1_600);
+    const list = await viewer.get(path);
+    assert.equal(list.status, 200, list.text);
+    const byId = new Map<string, any>(list.json.links.map((entry: any) => [entry.id, entry]));
+    assert.equal(byId.get(link.id)?.status, 'active');
+    assert.equal(byId.get(link.id)?.url, link.url);
+    assert.equal(byId.get(link.id)?.description, 'Invoice 2041');
+    assert.equal(byId.get(expiring.json.link.id)?.status, 'expired');
+    assert.equal(list.json.links[0].id, expiring.json.link.id, 'newest first');
+    assert.equal((await fetch(expiring.json.link.url)).status, 410);
+    const actions = await auditActions();
+    assert.ok(actions.includes('payment_link.create:success'));
+    assert.ok(actions.includes('payment_link.create:failure'));
+  });
+
   test('callback resend: a failed delivery is sent again and logged as a new attempt', async () => {
     const paymentId = nextPaymentId('resend');
     await approvedPayment(saleBody(project.id, paymentId));

@@ -240,3 +240,19 @@ export interface AuditEntry {
   id: string | number;
   [key: string]: unknown;
 }
+
+/** GET/POST /projects/:projectId/payment-links (src/dashboard/payment-links.ts). */
+export interface PaymentLinkView {
+  id: string;
+  url: string;
+  status: 'active' | 'paid' | 'expired';
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  description: string;
+  single_use: boolean;
+  expires_at: string | null;
+  created_at: string;
+  attempts: number;
+  paid_count: number;
+}

@@ -7,6 +7,7 @@ import { apiPrefix, registerRoutes } from './http.ts';
 import { insightRoutes } from './insights.ts';
 import { massPayoutRoutes, startMassPayoutWorker } from './mass-payouts.ts';
 import { operatorRoutes } from './operator.ts';
+import { paymentLinkRoutes } from './payment-links.ts';
 import { paymentRoutes } from './payments.ts';
 import { payoutRoutes } from './payouts.ts';
 import { projectRoutes } from './projects.ts';
@@ -48,6 +49,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     ...projectRoutes(context),
     ...paymentRoutes(context),
     ...payoutRoutes(context),
+    ...paymentLinkRoutes(context),
     ...massPayoutRoutes(context, worker.kick),
     ...insightRoutes(context),
     ...reportRoutes(context),

@@ -131,3 +131,43 @@ export async function listAttempts(db: Queryable, link: PaymentLink): Promise<Li
     paymentUpdatedAt: row.updated_at,
   }));
 }
+
+/** A project's links, newest first (at most `limit`). */
+export async function listLinks(db: Queryable, projectId: bigint, limit = 200): Promise<PaymentLink[]> {
+  const { rows } = await db.query<LinkRow>('SELECT * FROM payment_links WHERE project_id = $1 ORDER BY created_at DESC, id LIMIT $2', [String(projectId), limit]);
+  return rows.map(toLink);
+}
+
+/** The attempts of several links in one query, by link id (each list in attempt order). */
+export async function listAttemptsOfLinks(db: Queryable, links: readonly PaymentLink[]): Promise<Map<string, LinkAttempt[]>> {
+  const byLink = new Map<string, LinkAttempt[]>(links.map((link) => [link.id, []]));
+  if (links.length === 0) return byLink;
+  const { rows } = await db.query<{
+    link_id: string;
+    token: string;
+    link_attempt: number;
+    payment_id: string;
+    link_nonce: string;
+    created_at: Date;
+    status: PaymentStatus | null;
+    updated_at: Date | null;
+  }>(
+    `SELECT s.link_id, s.token, s.link_attempt, s.payment_id, s.link_nonce, s.created_at, p.status, p.updated_at
+     FROM payment_page_sessions s
+     LEFT JOIN payments p ON p.project_id = s.project_id AND p.payment_id = s.payment_id
+     WHERE s.link_id = ANY($1::text[]) ORDER BY s.link_id, s.link_attempt`,
+    [links.map((link) => link.id)],
+  );
+  for (const row of rows) {
+    byLink.get(row.link_id)?.push({
+      token: row.token,
+      attempt: row.link_attempt,
+      paymentId: row.payment_id,
+      nonce: row.link_nonce,
+      sessionCreatedAt: row.created_at,
+      paymentStatus: row.status,
+      paymentUpdatedAt: row.updated_at,
+    });
+  }
+  return byLink;
+}

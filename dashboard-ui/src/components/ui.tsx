@@ -92,6 +92,8 @@ const statusTone: Record<string, string> = {
   done: 'good',
   ready: 'good',
   approved: 'good',
+  paid: 'good',
+  active: 'info',
   refunded: 'neutral',
   'partially refunded': 'neutral',
   canceled: 'neutral',

@@ -1,46 +1,202 @@
-import { useChosenProject, ProjectSelect } from '../components/ProjectSelect.tsx';
-import { Field, Notice, Page, Section } from '../components/ui.tsx';
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
+import { api, segment } from '../api.ts';
+import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
+import { CopyButton, describedBy, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { currencyCodes, decimalToMinor, formatDateTime, formatMoney } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { useIsAdmin } from '../session.tsx';
+import type { PaymentLinkView } from '../types.ts';
 
 /**
- * Payment links. The platform creates them through the signed Gate-style
- * API (POST /v2/payment-links, signed with the project's secret key); the
- * Dashboard API has no route to create or list them for a signed-in user
- * yet, so this screen explains how to make one and where its payments show.
+ * Payment links of a project: the list (status active, paid or expired, the
+ * URL to send) and, for admins, a form that creates one with the same rules
+ * as the signed API (GET/POST /projects/:projectId/payment-links). Payments
+ * made through a link are ordinary payments `link-<id>-<n>` under Payments.
  */
+interface Form {
+  amount: string;
+  currency: string;
+  description: string;
+  singleUse: boolean;
+  expiresAt: string;
+}
+
+const emptyForm: Form = { amount: '', currency: 'USD', description: '', singleUse: true, expiresAt: '' };
+
 export default function PaymentLinks() {
+  const isAdmin = useIsAdmin();
   const [project, chooseProject] = useChosenProject();
-  const projectId = project?.id ?? 1001;
-  const request = `{"general":{"project_id":${projectId}},
- "link":{"amount":2500,"currency":"USD","description":"Invoice 2041","single_use":true}}`;
+  const projectId = project?.id;
+  const links = useLoad(
+    (signal) =>
+      projectId === undefined
+        ? Promise.resolve(undefined)
+        : api.get<{ links: PaymentLinkView[] }>(`/projects/${segment(projectId)}/payment-links`, undefined, { signal }),
+    [projectId],
+  );
+  const [form, setForm] = useState<Form>(emptyForm);
+  const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({});
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [created, setCreated] = useState<PaymentLinkView>();
+
+  const set = (key: 'amount' | 'currency' | 'description' | 'expiresAt') => (event: { target: { value: string } }) =>
+    setForm((current) => ({ ...current, [key]: event.target.value }));
+
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    if (projectId === undefined) return;
+    const found: Partial<Record<keyof Form, string>> = {};
+    const parsed = decimalToMinor(form.amount, form.currency);
+    if ('error' in parsed) found.amount = parsed.error;
+    let expiresAt: string | undefined;
+    if (form.expiresAt) {
+      const date = new Date(form.expiresAt);
+      if (Number.isNaN(date.getTime())) found.expiresAt = 'Enter a date and time.';
+      else if (date.getTime() <= Date.now()) found.expiresAt = 'Choose a time in the future.';
+      else expiresAt = date.toISOString();
+    }
+    setErrors(found);
+    if (Object.keys(found).length || 'error' in parsed) return;
+    setBusy(true);
+    setError(undefined);
+    setCreated(undefined);
+    try {
+      const answer = await api.post<{ link: PaymentLinkView }>(`/projects/${segment(projectId)}/payment-links`, {
+        amount: Number(parsed.minor),
+        currency: form.currency,
+        description: form.description.trim(),
+        single_use: form.singleUse,
+        ...(expiresAt ? { expires_at: expiresAt } : {}),
+      });
+      setCreated(answer.link);
+      setForm((current) => ({ ...emptyForm, currency: current.currency }));
+      await links.reload();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  }
+
   return (
     <Page title="Payment links" description="A link you send to a customer, who pays on the hosted Payment Page without your site building a signed URL.">
-      <Notice kind="info">
-        Creating and listing links from the Dashboard is not available yet: links are created with a signed request from your server, as below.
-      </Notice>
-      <Section title="Create a link with the API">
+      <Section title="Links">
         <Field label="Project" htmlFor="links-project">
           <ProjectSelect id="links-project" value={project ? String(project.id) : ''} onChange={chooseProject} />
         </Field>
-        <ol className="steps">
-          <li>
-            Sign the request with the project's secret key (the same signature as Gate requests; any ecommpay SDK's signer works):
-            <pre className="code" tabIndex={0} aria-label="Request body">
-              {request}
-            </pre>
-          </li>
-          <li>
-            Send it: <code>POST /v2/payment-links</code>. The answer carries <code>link_id</code> and the <code>url</code> (<code>/pay/&lt;link_id&gt;</code>) to give
-            your customer. Add <code>expires_at</code> (ISO 8601) for a link that stops working, and <code>"single_use": false</code> for a link many customers can
-            pay.
-          </li>
-          <li>
-            Ask for a link's status and its payments with <code>POST /v2/payment-links/status</code> <code>{'{"general":{...},"link":{"id":"…"}}'}</code>.
-          </li>
-          <li>
-            Payments made through a link are ordinary payments with the payment ID <code>link-&lt;link_id&gt;-&lt;n&gt;</code>: find them under Payments by that ID,
-            with the same refunds and callbacks.
-          </li>
-        </ol>
+        <ErrorNotice error={links.error} title="Payment links could not be loaded" />
+        {!links.data && links.loading && projectId !== undefined ? <Loading /> : null}
+        {links.data ? (
+          <TableWrap label="Payment links">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Description</th>
+                  <th scope="col">Amount</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Use</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Payments started</th>
+                  <th scope="col">Link</th>
+                </tr>
+              </thead>
+              <tbody>
+                {links.data.links.length === 0 ? <EmptyRow columns={7}>No payment links in this project yet.</EmptyRow> : null}
+                {links.data.links.map((link) => (
+                  <tr key={link.id}>
+                    <th scope="row">
+                      <span>{link.description || <span className="muted">(no description)</span>}</span>
+                    </th>
+                    <td className="nowrap">{formatMoney(link.amount, link.currency)}</td>
+                    <td>
+                      <StatusBadge status={link.status} />
+                    </td>
+                    <td>{link.single_use ? 'Single use' : 'Reusable'}</td>
+                    <td className="nowrap">{link.expires_at ? formatDateTime(link.expires_at) : 'Never'}</td>
+                    <td>
+                      {link.attempts}
+                      {link.paid_count ? <span className="muted"> ({link.paid_count} paid)</span> : null}
+                    </td>
+                    <td>
+                      <a className="mono" href={link.url} target="_blank" rel="noopener noreferrer">
+                        {link.url}
+                        <span className="sr-only"> (opens in a new tab)</span>
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        ) : null}
+        <p className="hint">
+          Payments made through a link are ordinary payments with the payment ID <code>link-&lt;link id&gt;-&lt;n&gt;</code>: find them under{' '}
+          <Link to="/payments">Payments</Link>, with the same refunds and callbacks.
+        </p>
+      </Section>
+
+      <Section title="Create a link">
+        {!isAdmin ? <Notice kind="info">Your role (viewer) cannot create payment links.</Notice> : null}
+        {created ? (
+          <Notice kind="success">
+            Link for {formatMoney(created.amount, created.currency)} created: <span className="mono">{created.url}</span> <CopyButton text={created.url} label="Copy link" />
+          </Notice>
+        ) : null}
+        <form onSubmit={create} className="form-grid" aria-label="Create a payment link">
+          <Field label="Amount" htmlFor="link-amount" error={errors.amount}>
+            <input
+              id="link-amount"
+              inputMode="decimal"
+              autoComplete="off"
+              value={form.amount}
+              onChange={set('amount')}
+              required
+              aria-invalid={!!errors.amount}
+              aria-describedby={describedBy('link-amount', false, errors.amount)}
+            />
+          </Field>
+          <Field label="Currency" htmlFor="link-currency">
+            <select id="link-currency" value={form.currency} onChange={set('currency')}>
+              {currencyCodes.map((code) => (
+                <option key={code}>{code}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Description" htmlFor="link-description" hint="Shown to the customer on the Payment Page.">
+            <input
+              id="link-description"
+              value={form.description}
+              onChange={set('description')}
+              maxLength={255}
+              aria-describedby={describedBy('link-description', true)}
+            />
+          </Field>
+          <Field label="Expires" htmlFor="link-expires" hint="Optional, your local time. Leave empty for a link that does not expire." error={errors.expiresAt}>
+            <input
+              id="link-expires"
+              type="datetime-local"
+              value={form.expiresAt}
+              onChange={set('expiresAt')}
+              aria-invalid={!!errors.expiresAt}
+              aria-describedby={describedBy('link-expires', true, errors.expiresAt)}
+            />
+          </Field>
+          <fieldset>
+            <legend>Use</legend>
+            <label className="choice">
+              <input type="checkbox" checked={form.singleUse} onChange={(event) => setForm((current) => ({ ...current, singleUse: event.target.checked }))} /> Single use
+              (one successful payment; a declined attempt does not use it up)
+            </label>
+          </fieldset>
+          <div className="form-actions">
+            <button type="submit" className="button button-primary" disabled={busy || !isAdmin || projectId === undefined}>
+              {busy ? 'Creating…' : 'Create link'}
+            </button>
+          </div>
+        </form>
+        <ErrorNotice error={error} title="The link was not created" />
       </Section>
     </Page>
   );

@@ -1,0 +1,95 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { GateError } from '../domain/errors.ts';
+import { checkCurrency, checkPurchaseMaximum } from '../gate/purchase-rules.ts';
+import { isPaypalAvailable } from '../payment-page/flow.ts';
+import { CreateLinkRequest, linkUrl } from '../payment-links/index.ts';
+import { linkStatus, paidAttempts } from '../payment-links/rules.ts';
+import { insertLink, listAttemptsOfLinks, listLinks, type LinkAttempt, type PaymentLink } from '../payment-links/store.ts';
+import type { PlatformContext } from '../processing/context.ts';
+import { audited, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
+
+/**
+ * Payment links from the Dashboard: the same links, rules and URLs as the
+ * signed API (POST /v2/payment-links, src/payment-links), for a signed-in
+ * user. Creating one takes exactly the Gate route's body `link` object and
+ * its checks (PayPal enabled, currency, purchase maximum, expiry in the
+ * future); the session stands in for the signature.
+ */
+const LinkForm = Type.Object(CreateLinkRequest.properties.link.properties, { additionalProperties: false });
+type LinkFormBody = Static<typeof LinkForm>;
+
+/** At most this many links in the list, newest first. */
+export const linkListLimit = 200;
+
+function linkView(context: PlatformContext, link: PaymentLink, attempts: readonly LinkAttempt[], now: Date) {
+  return {
+    id: link.id,
+    url: linkUrl(context, link.id),
+    status: linkStatus(link, attempts, now),
+    amount: Number(link.amountMinor),
+    currency: link.currency,
+    description: link.description,
+    single_use: link.singleUse,
+    expires_at: link.expiresAt?.toISOString() ?? null,
+    created_at: link.createdAt.toISOString(),
+    attempts: link.attempts,
+    paid_count: paidAttempts(attempts).length,
+  };
+}
+
+export function paymentLinkRoutes(context: PlatformContext): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      url: '/projects/:projectId/payment-links',
+      access: ['merchant_admin', 'merchant_viewer'],
+      async handle(call: SignedCall) {
+        const project = await projectOf(context, call, call.params.projectId);
+        const links = await listLinks(context.pool, project.id, linkListLimit);
+        const attempts = await listAttemptsOfLinks(context.pool, links);
+        return { links: links.map((link) => linkView(context, link, attempts.get(link.id) ?? [], call.now)) };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/projects/:projectId/payment-links',
+      access: ['merchant_admin'],
+      schema: { body: LinkForm },
+      async handle(call: SignedCall<LinkFormBody>) {
+        const project = await projectOf(context, call, call.params.projectId);
+        const form = call.body;
+        return audited(
+          context,
+          call,
+          {
+            action: 'payment_link.create',
+            targetType: 'project',
+            targetId: String(project.id),
+            details: { amount: form.amount, currency: form.currency, single_use: form.single_use, expires_at: form.expires_at ?? null },
+          },
+          async () => {
+            if (!isPaypalAvailable(context, project)) throw new GateError('methodNotEnabled', 'paypal');
+            const amountMinor = BigInt(form.amount);
+            checkCurrency(form.currency, undefined);
+            checkPurchaseMaximum(amountMinor, form.currency, await context.usdRates());
+            let expiresAt: Date | null = null;
+            if (form.expires_at !== undefined) {
+              expiresAt = new Date(form.expires_at);
+              if (Number.isNaN(expiresAt.getTime())) throw new GateError('invalidFieldFormat', 'expires_at is not a date');
+              if (expiresAt.getTime() <= call.now.getTime()) throw new GateError('invalidFieldFormat', 'expires_at must be in the future');
+            }
+            const link = await insertLink(context.pool, {
+              projectId: project.id,
+              amountMinor,
+              currency: form.currency,
+              description: form.description,
+              singleUse: form.single_use,
+              expiresAt,
+            });
+            return { link: linkView(context, link, [], call.now) };
+          },
+        );
+      },
+    },
+  ];
+}
