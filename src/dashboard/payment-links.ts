@@ -1,10 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { GateError } from '../domain/errors.ts';
-import { checkCurrency, checkPurchaseMaximum } from '../gate/purchase-rules.ts';
-import { isPaypalAvailable } from '../payment-page/flow.ts';
+import { createLink } from '../payment-links/create.ts';
 import { CreateLinkRequest, linkUrl } from '../payment-links/index.ts';
 import { linkStatus, paidAttempts } from '../payment-links/rules.ts';
-import { insertLink, listAttemptsOfLinks, listLinks, type LinkAttempt, type PaymentLink } from '../payment-links/store.ts';
+import { listAttemptsOfLinks, listLinks, type LinkAttempt, type PaymentLink } from '../payment-links/store.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { audited, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
 
@@ -68,24 +66,7 @@ export function paymentLinkRoutes(context: PlatformContext): RouteDefinition[] {
             details: { amount: form.amount, currency: form.currency, single_use: form.single_use, expires_at: form.expires_at ?? null },
           },
           async () => {
-            if (!isPaypalAvailable(context, project)) throw new GateError('methodNotEnabled', 'paypal');
-            const amountMinor = BigInt(form.amount);
-            checkCurrency(form.currency, undefined);
-            checkPurchaseMaximum(amountMinor, form.currency, await context.usdRates());
-            let expiresAt: Date | null = null;
-            if (form.expires_at !== undefined) {
-              expiresAt = new Date(form.expires_at);
-              if (Number.isNaN(expiresAt.getTime())) throw new GateError('invalidFieldFormat', 'expires_at is not a date');
-              if (expiresAt.getTime() <= call.now.getTime()) throw new GateError('invalidFieldFormat', 'expires_at must be in the future');
-            }
-            const link = await insertLink(context.pool, {
-              projectId: project.id,
-              amountMinor,
-              currency: form.currency,
-              description: form.description,
-              singleUse: form.single_use,
-              expiresAt,
-            });
+            const link = await createLink(context, project, form, call.now, '');
             return { link: linkView(context, link, [], call.now) };
           },
         );

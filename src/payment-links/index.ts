@@ -4,7 +4,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GateError } from '../domain/errors.ts';
 import { newRequestId } from '../gate/operations.ts';
-import { checkCurrency, checkPurchaseMaximum } from '../gate/purchase-rules.ts';
 import { formatCallbackDate } from '../callbacks/body.ts';
 import {
   checkPurchaseRules,
@@ -28,7 +27,8 @@ import { verifyGateRequest } from '../signature/index.ts';
 import { withTransaction } from '../store/db.ts';
 import { findProject, type Project } from '../store/projects.ts';
 import { attemptInProgress, linkStatus, paidAttempts } from './rules.ts';
-import { findLink, insertLink, linkPaymentId, listAttempts, lockLink, takeAttemptNumber, type PaymentLink } from './store.ts';
+import { createLink } from './create.ts';
+import { findLink, linkPaymentId, listAttempts, lockLink, takeAttemptNumber, type PaymentLink } from './store.ts';
 
 /**
  * Payment links: a merchant creates one with a signed request and sends its
@@ -95,24 +95,7 @@ async function linkApiRoutes(app: FastifyInstance, options: { context: PlatformC
   app.post<{ Body: CreateLinkBody }>('/v2/payment-links', { schema: { body: CreateLinkRequest } }, async (request) => {
     const { general, link } = request.body;
     const project = await authenticate(request, general.project_id);
-    if (!isPaypalAvailable(context, project)) throw new GateError('methodNotEnabled', 'paypal');
-    const amountMinor = BigInt(link.amount);
-    checkCurrency(link.currency, undefined);
-    checkPurchaseMaximum(amountMinor, link.currency, await context.usdRates());
-    let expiresAt: Date | null = null;
-    if (link.expires_at !== undefined) {
-      expiresAt = new Date(link.expires_at);
-      if (Number.isNaN(expiresAt.getTime())) throw new GateError('invalidFieldFormat', 'link.expires_at is not a date');
-      if (expiresAt.getTime() <= context.now().getTime()) throw new GateError('invalidFieldFormat', 'link.expires_at must be in the future');
-    }
-    const created = await insertLink(context.pool, {
-      projectId: project.id,
-      amountMinor,
-      currency: link.currency,
-      description: link.description,
-      singleUse: link.single_use,
-      expiresAt,
-    });
+    const created = await createLink(context, project, link, context.now());
     return {
       status: 'success',
       request_id: newRequestId(),
