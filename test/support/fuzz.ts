@@ -34,6 +34,11 @@ const routes = [
   '/v2/payment/status',
   '/data/v1/test-clock',
   '/data/v1/test-clock/advance',
+  '/data/v1/operations/get',
+  '/data/v1/operations/payment',
+  '/data/v1/balances/get',
+  '/data/v1/chargebacks/get',
+  '/data/v1/rates/get',
   '/v2/payment/wallet/unknown/sale',
 ];
 
