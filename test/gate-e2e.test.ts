@@ -251,6 +251,16 @@ describe('payouts', () => {
     assertVerifiesWithEcommpaySdk(final);
   });
 
+  test('a payout carrying a recurring object registers nothing (only purchases register COF purchases)', async () => {
+    const paymentId = nextPaymentId('payout-recurring');
+    const body: Record<string, any> = payoutBody(paymentId, 1000, 'DHEV3UAE54T6G');
+    body.recurring = { register: true };
+    const response = await gh.gate('/v2/payment/wallet/paypal/payout', body);
+    assert.equal(response.status, 200, JSON.stringify(response.json));
+    const { rows } = await gh.platform.context.pool.query('SELECT recurring_id FROM payments WHERE payment_id = $1', [paymentId]);
+    assert.equal(rows[0].recurring_id, null);
+  });
+
   test('payout to an unknown receiver is declined', async () => {
     const paymentId = nextPaymentId('payout-decline');
     await gh.gate('/v2/payment/wallet/paypal/payout', payoutBody(paymentId, 1005, 'unknown@example.com'));

@@ -134,7 +134,9 @@ export async function acceptNewPayment(
   const amountMinor = BigInt(body.payment.amount);
   if (operationType !== 'payout') checkPurchaseMaximum(amountMinor, body.payment.currency, usdRates);
   const now = clockFor(context, project);
-  const recurring = 'recurring' in body && body.recurring?.register ? planRegistration(body.recurring, body.general.payment_id, now) : undefined;
+  // Only purchases register COF purchases; a payout's `recurring` is an unknown extra field (and unvalidated).
+  const registers = operationType !== 'payout' && 'recurring' in body && body.recurring?.register === true;
+  const recurring = registers ? planRegistration((body as SaleBody | AuthBody).recurring!, body.general.payment_id, now) : undefined;
   const requestId = newRequestId();
   const paymentType: PaymentType = operationType === 'payout' ? 'payout' : 'purchase';
   try {
