@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { verifyGateRequest } from '../src/signature/index.ts';
 import { findProject } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
-import { startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /** The operator CLI against a running node's database, as `npm run gatehouse -- ...` runs it. */
 const run = promisify(execFile);
@@ -58,4 +61,20 @@ test('bad arguments exit 2 with usage; clock advance moves a test project clock 
   assert.equal(shown.test_clock, '2030-01-01T00:00:00.000Z');
   const advanced = JSON.parse((await cli(['clock', 'advance', '--project', String(gh.project.id), '--by', '2d'])).stdout);
   assert.equal(advanced.test_clock, '2030-01-03T00:00:00.000Z');
+});
+
+test('export payments streams a CSV report with progress on stderr', async () => {
+  const paymentId = `cli-export-${Date.now()}`;
+  assert.equal((await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, paymentId))).status, 200);
+  const file = join(tmpdir(), `gatehouse-export-${process.pid}.csv`);
+  try {
+    const { stderr } = await cli(['export', 'payments', '--project', String(gh.project.id), '--output', file]);
+    const csv = readFileSync(file, 'utf8').trim().split('\n');
+    assert.ok(csv.length >= 2, 'a header and at least one row');
+    assert.ok(csv.some((line) => line.includes(paymentId)), 'the payment is in the report');
+    assert.match(stderr, /export: \d+ rows written/);
+  } finally {
+    rmSync(file, { force: true });
+  }
+  await assert.rejects(cli(['export', 'refunds', '--project', '1']), (error: { code: number }) => error.code === 2);
 });

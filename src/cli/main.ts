@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { urlRefusal } from '../security/urls.ts';
@@ -22,6 +24,8 @@ Commands:
   project create --name N --mode test|production [--callback-url URL] [--json]
   project list [--json]
   sign --secret S            reads a Gate request (JSON) on stdin, prints it signed
+  export payments|operations --project N [--from ISO] [--to ISO] [--output FILE]
+                             streamed CSV report (progress on stderr)
   clock show --project N [--url URL]
   clock advance --project N (--by 90s|15m|3h|2d | --to ISO-8601) [--url URL]
                              moves a test project's clock through the running server
@@ -148,6 +152,43 @@ async function clockCommand(args: string[]): Promise<void> {
   process.stdout.write(`${answer}\n`);
 }
 
+/**
+ * `export payments|operations --project N [--from ISO] [--to ISO] [--output FILE]`:
+ * a streamed CSV (the Dashboard's report format), with rows-written progress
+ * on stderr every half second; never holds the export in memory.
+ */
+async function exportCommand(args: string[]): Promise<void> {
+  const [kind, ...rest] = args;
+  if (kind !== 'payments' && kind !== 'operations') throw new UsageError('export payments|operations --project N [--from ISO] [--to ISO] [--output FILE]');
+  const { values } = parseArgs({ args: rest, options: { project: { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, output: { type: 'string' } } });
+  const projectIds = (values.project ?? []).map((id) => {
+    if (!/^\d+$/.test(id)) throw new UsageError('--project must be a project id');
+    return BigInt(id);
+  });
+  if (projectIds.length === 0) throw new UsageError('--project is required');
+  const date = (value: string | undefined, name: string) => {
+    if (value === undefined) return undefined;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) throw new UsageError(`--${name} is not a date`);
+    return parsed;
+  };
+  const filters = { projectIds, from: date(values.from, 'from'), to: date(values.to, 'to') };
+  await withDatabase(async (pool) => {
+    const { csvExport } = await import('../reports/csv.ts');
+    let failure: Error | undefined;
+    const exported = csvExport(pool, kind === 'payments' ? { kind, filters } : { kind, filters }, (error) => (failure = error));
+    const output = values.output ? createWriteStream(values.output) : process.stdout;
+    const progress = setInterval(() => process.stderr.write(`\rexport: ${exported.rowCount()} rows`), 500);
+    try {
+      await pipeline(exported.stream, output);
+    } finally {
+      clearInterval(progress);
+      process.stderr.write(`\rexport: ${exported.rowCount()} rows written\n`);
+    }
+    if (failure) throw failure;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
@@ -166,6 +207,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'project') return projectCommand(rest);
   if (command === 'sign') return signCommand(rest);
   if (command === 'clock') return clockCommand(rest);
+  if (command === 'export') return exportCommand(rest);
   if (command === 'user') return userCommand(rest, withDatabase, (message) => new UsageError(message));
   if (command === 'merchant') return merchantCommand(rest, withDatabase, (message) => new UsageError(message));
   throw new UsageError(`unknown command: ${command}`);
