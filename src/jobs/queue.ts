@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import pg from 'pg';
-import type { Queryable } from '../store/db.ts';
+import { afterCommit, type Queryable } from '../store/db.ts';
 
 /**
  * Background work goes through pg-boss queues in PostgreSQL, so it survives a
@@ -34,7 +34,7 @@ export interface SendOptions {
   /** The open transaction to enqueue in. */
   db?: Queryable;
   startAfterSeconds?: number;
-  /** At most one queued job per key (e.g. one completion per operation). */
+  /** At most one job per key within an hour (e.g. one completion per operation). */
   singletonKey?: string;
 }
 
@@ -55,6 +55,17 @@ export interface JobHooks {
   beforeSend?(name: QueueName, data: object): object;
   aroundJob?(name: QueueName, job: PgBoss.Job<unknown>, run: () => Promise<void>): Promise<void>;
 }
+
+/** Jobs a worker fetches at once. */
+const jobsPerFetch = 4;
+
+/**
+ * pg-boss 10 dedupes a singleton key on a standard queue only within a time
+ * slot (`singletonSeconds`); without one, every send creates a job. One hour:
+ * the sends it must merge (a customer's return and PayPal's webhook for the
+ * same approval) come seconds apart.
+ */
+const singletonWindowSeconds = 3600;
 
 export class JobQueue {
   readonly boss: PgBoss;
@@ -109,14 +120,19 @@ export class JobQueue {
     this.started = true;
   }
 
+  /** Sends a job; one due now wakes this node's idle workers as soon as it is visible (after the commit of `db`). */
   async send(name: QueueName, data: object, options: SendOptions = {}): Promise<void> {
     const db = options.db;
     const carried = this.hooks.beforeSend ? this.hooks.beforeSend(name, data) : data;
     await this.boss.send(name, carried, {
       startAfter: options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined,
       singletonKey: options.singletonKey,
+      singletonSeconds: options.singletonKey ? singletonWindowSeconds : undefined,
       db: db ? { executeSql: (text: string, values: unknown[]) => db.query(text, values) } : undefined,
     });
+    if (options.startAfterSeconds) return;
+    if (db) afterCommit(db, () => this.wake(name));
+    else this.wake(name);
   }
 
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
@@ -130,10 +146,13 @@ export class JobQueue {
    */
   async work<T>(name: QueueName, parallel: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
     for (let index = 0; index < parallel; index += 1) {
-      const id = await this.boss.work<T>(
+      const worker = { id: '' };
+      worker.id = await this.boss.work<T>(
         name,
-        { batchSize: 4, pollingIntervalSeconds: this.settings.pollingIntervalSeconds },
+        { batchSize: jobsPerFetch, pollingIntervalSeconds: this.settings.pollingIntervalSeconds },
         async (jobs) => {
+          // A full batch means more are waiting: fetch again at once rather than after a polling interval.
+          if (jobs.length === jobsPerFetch) this.boss.notifyWorker(worker.id);
           await Promise.all(
             jobs.map(async (job) => {
               try {
@@ -146,7 +165,7 @@ export class JobQueue {
           );
         },
       );
-      this.localWorkers.set(name, [...(this.localWorkers.get(name) ?? []), id]);
+      this.localWorkers.set(name, [...(this.localWorkers.get(name) ?? []), worker.id]);
     }
   }
 

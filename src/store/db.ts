@@ -18,18 +18,38 @@ export function createPool(connectionString: string, max: number): pg.Pool {
   return pool;
 }
 
+/** Hooks to run once the transaction open on a client has committed. */
+const commitHooks = new WeakMap<pg.PoolClient, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction open on `db` (by `withTransaction`) has
+ * committed, never if it rolls back; at once when `db` is not in one. A job
+ * sent inside a transaction wakes its workers this way: woken before the
+ * commit, a worker would find nothing and sleep a whole polling interval.
+ */
+export function afterCommit(db: Queryable, hook: () => void): void {
+  const hooks = commitHooks.get(db as pg.PoolClient);
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
 /** Runs `work` in one transaction; rolls back on any error. */
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const hooks: (() => void)[] = [];
+  commitHooks.set(client, hooks);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    commitHooks.delete(client);
+    for (const hook of hooks) hook();
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    commitHooks.delete(client);
     client.release();
   }
 }
