@@ -178,7 +178,6 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
             await tx.query(`UPDATE callbacks SET status = 'pending', next_attempt_at = now() WHERE id = $1`, [String(callbackId)]);
             await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx });
           });
-          context.queue.wake(queueNames.callbackDeliver);
           return { callback_id: Number(callbackId), status: 'pending' };
         });
       },

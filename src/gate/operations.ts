@@ -152,7 +152,6 @@ export async function acceptNewPayment(
     }
     throw error;
   }
-  context.queue.wake(queueNames.operationExecute);
   return accepted(project, body.general.payment_id, requestId);
 }
 
@@ -199,7 +198,6 @@ export async function acceptFollowUp(
     if (!payment || payment.method !== method || payment.type === 'payout') throw new GateError('paymentNotFound', paymentId);
     await startFollowUp(context, tx, project, payment, operationType, { refund, requestId, usdRates });
   });
-  context.queue.wake(queueNames.operationExecute);
   return accepted(project, paymentId, requestId);
 }
 
@@ -331,7 +329,6 @@ export async function acceptRecurringDebit(context: PlatformContext, project: Pr
     if (isUniqueViolation(error, 'payments_project_id_payment_id_key')) throw new GateError('paymentIdExists', body.general.payment_id);
     throw error;
   }
-  context.queue.wake(queueNames.operationExecute);
   return accepted(project, body.general.payment_id, requestId);
 }
 
@@ -355,6 +352,5 @@ export async function acceptRecurringCancel(context: PlatformContext, project: P
     const origin = await lockPaymentByRef(tx, registration.paymentRef);
     await startOperation(context, tx, project, { payment: origin, type: 'recurring_cancel', amountMinor: 0n, currency: '', requestId, usdRates: new Map(), now });
   });
-  context.queue.wake(queueNames.operationExecute);
   return accepted(project, body.general.payment_id, requestId);
 }

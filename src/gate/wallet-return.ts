@@ -36,7 +36,6 @@ export async function walletReturnRoutes(app: FastifyInstance, options: { contex
       if (!operation || !payment) return page(reply, 404, 'Payment not found.');
       if (result === 'approved') {
         await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
-        context.queue.wake(queueNames.operationComplete);
       } else {
         await applyProviderResult(context, operation.id, {
           kind: 'final',

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { errorCodes } from '../domain/errors.ts';
 import { debitPaymentId } from '../domain/recurring.ts';
 import { newRequestId, startFollowUp, startRecurringDebit } from '../gate/operations.ts';
-import { queueNames } from '../jobs/queue.ts';
 import { applyProviderResultIn } from '../processing/apply.ts';
 import { clockFor, type PlatformContext } from '../processing/context.ts';
 import { withTransaction } from '../store/db.ts';
@@ -45,7 +44,6 @@ export async function runDueTasks(context: PlatformContext, options: RunOptions 
     if (outcome === 'none') break;
     performed += 1;
   }
-  if (performed > 0) context.queue.wake(queueNames.operationExecute);
   return performed;
 }
 

@@ -194,9 +194,7 @@ async function triggerWork(context: PlatformContext, event: PaypalEvent, match: 
   const operationId = String(match.operation_id);
   if (event.event_type === 'CHECKOUT.ORDER.APPROVED') {
     await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
-    context.queue.wake(queueNames.operationComplete);
     return;
   }
   await context.queue.send(queueNames.operationPoll, { operationId, pollNumber: 0 });
-  context.queue.wake(queueNames.operationPoll);
 }
