@@ -29,7 +29,6 @@ import { testClockRoutes } from './test-clock/routes.ts';
 import { dashboardRoutes } from './dashboard/index.ts';
 import { dashboardUiRoutes } from './dashboard-ui/index.ts';
 import { dataApiRoutes } from './data-api/index.ts';
-import pgDefault from 'pg';
 
 /**
  * One Gatehouse node: HTTP (Gate, wallet returns, webhooks, the PayPal
@@ -64,8 +63,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   await migrate(databaseUrl, (message) => log.debug(message));
   const pool = createPool(databaseUrl, config.databasePoolSize);
   // The sandbox keeps pg's default types and its own connections: it stands for an outside service.
-  const sandboxPool = new pgDefault.Pool({ connectionString: databaseUrl, max: 8 });
-  sandboxPool.on('error', () => undefined);
+  const sandboxPool = createPool(databaseUrl, 8, { bigintAsBigInt: false });
   const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
   const urlSigningKey = await settingOrCreate(pool, 'url_signing_key', () => randomBytes(32).toString('base64url'));
   const queue = new JobQueue({

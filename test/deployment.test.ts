@@ -81,7 +81,10 @@ test('deploy/gatehouse.service passes systemd-analyze verify (or, without system
   }
   const sections = [...unit.matchAll(/^\[(\w+)\]$/gm)].map((match) => match[1]);
   assert.deepEqual(sections, ['Unit', 'Service', 'Install']);
-  assert.match(unit, /^ExecStart=\/usr\/bin\/node --import tsx src\/main\.ts$/m);
+  // The unit runs what `npm start` runs (its Node flags included), without npm and tsx's launcher.
+  const startScript: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
+  const startFlags = startScript.replace(/^tsx /, '').replace(/ ?src\/main\.ts$/, '');
+  assert.ok(unit.split('\n').includes(`ExecStart=/usr/bin/node ${startFlags ? `${startFlags} ` : ''}--import tsx src/main.ts`), startScript);
   assert.match(unit, /^User=gatehouse$/m);
   assert.match(unit, /^EnvironmentFile=\/etc\/gatehouse\/gatehouse\.env$/m);
   assert.match(unit, /^WantedBy=multi-user\.target$/m);

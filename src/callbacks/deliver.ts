@@ -35,48 +35,73 @@ export async function deliverCallback(context: PlatformContext, callbackId: bigi
   if (!callback || callback.status !== 'pending') return;
   const allowPrivate = allowsPrivateUrls(context, { mode: callback.project_mode });
   const attempt = await post(callback.url, callback.body, context.config.callbackTimeoutMs, allowPrivate);
-  const report = await withTransaction(context.pool, async (tx): Promise<CallbackAttemptReport | undefined> => {
-    // Lock and re-check: another node may have delivered it meanwhile.
-    const locked = await tx.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1 FOR UPDATE', [String(callbackId)]);
-    if (locked.rows[0]?.status !== 'pending') return undefined;
-    const attemptNumber = locked.rows[0].attempts + 1;
-    const reportOf = (status: CallbackAttemptReport['status']): CallbackAttemptReport => ({
-      callbackId,
-      attempt: attemptNumber,
-      httpStatus: attempt.httpStatus,
-      latencyMs: attempt.latencyMs,
-      error: attempt.error,
-      status,
-    });
-    await tx.query(
-      `INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [String(callbackId), attemptNumber, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
-    );
-    if (attempt.httpStatus === 200) {
-      await tx.query(`UPDATE callbacks SET status = 'delivered', attempts = $2, delivered_at = now(), next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
-      return reportOf('delivered');
-    }
-    if (attempt.refused) {
-      // A URL into our own network will not become acceptable by waiting.
-      await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
-      return reportOf('failed');
-    }
-    const firstAttemptAt = callback.first_attempt_at ?? context.now();
-    const elapsedSeconds = (context.now().getTime() - firstAttemptAt.getTime()) / 1000;
-    const delaySeconds = nextAttemptDelaySeconds(attemptNumber, elapsedSeconds);
-    if (delaySeconds === null) {
-      await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callbackId), attemptNumber]);
-      return reportOf('failed');
-    }
-    const scaledSeconds = delaySeconds * context.config.callbackScheduleScale;
-    await tx.query(`UPDATE callbacks SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [String(callbackId), attemptNumber, scaledSeconds]);
-    await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx, startAfterSeconds: scaledSeconds });
-    return reportOf('pending');
-  });
+  const report = await recordAttempt(context, callback, attempt);
   if (report) {
     context.log.info({ callback_id: String(callbackId), attempt: report.attempt, http_status: report.httpStatus, latency_ms: report.latencyMs, error: report.error ?? undefined, callback_status: report.status }, 'callback delivery attempt');
     context.onCallbackAttempt?.(report);
   }
+}
+
+/** Records the attempt and decides what follows: delivered, failed for good, or the next attempt on the schedule. */
+async function recordAttempt(context: PlatformContext, callback: CallbackRow, attempt: AttemptResult): Promise<CallbackAttemptReport | undefined> {
+  const reportOf = (attemptNumber: number, status: CallbackAttemptReport['status']): CallbackAttemptReport => ({
+    callbackId: callback.id,
+    attempt: attemptNumber,
+    httpStatus: attempt.httpStatus,
+    latencyMs: attempt.latencyMs,
+    error: attempt.error,
+    status,
+  });
+  // A URL into our own network will not become acceptable by waiting.
+  const finalStatus = attempt.httpStatus === 200 ? 'delivered' : attempt.refused ? 'failed' : undefined;
+  if (finalStatus) {
+    const attemptNumber = await recordFinalAttempt(context, callback.id, finalStatus, attempt);
+    return attemptNumber === undefined ? undefined : reportOf(attemptNumber, finalStatus);
+  }
+  return withTransaction(context.pool, async (tx): Promise<CallbackAttemptReport | undefined> => {
+    // Lock and re-check: another node may have delivered it meanwhile.
+    const locked = await tx.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1 FOR UPDATE', [String(callback.id)]);
+    if (locked.rows[0]?.status !== 'pending') return undefined;
+    const attemptNumber = locked.rows[0].attempts + 1;
+    await tx.query(
+      `INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [String(callback.id), attemptNumber, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+    );
+    const firstAttemptAt = callback.first_attempt_at ?? context.now();
+    const elapsedSeconds = (context.now().getTime() - firstAttemptAt.getTime()) / 1000;
+    const delaySeconds = nextAttemptDelaySeconds(attemptNumber, elapsedSeconds);
+    if (delaySeconds === null) {
+      await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callback.id), attemptNumber]);
+      return reportOf(attemptNumber, 'failed');
+    }
+    const scaledSeconds = delaySeconds * context.config.callbackScheduleScale;
+    await tx.query(`UPDATE callbacks SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [String(callback.id), attemptNumber, scaledSeconds]);
+    await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callback.id) }, { db: tx, startAfterSeconds: scaledSeconds });
+    return reportOf(attemptNumber, 'pending');
+  });
+}
+
+/**
+ * Delivered or failed for good: status and attempt in ONE statement (the
+ * UPDATE's row lock and its `status = 'pending'` re-check stand in for the
+ * transaction's lock; another node's concurrent delivery makes it match
+ * nothing). The common case, so it saves four round trips per callback.
+ * Returns the attempt number, or undefined when the callback was no longer pending.
+ */
+async function recordFinalAttempt(context: PlatformContext, callbackId: bigint, status: 'delivered' | 'failed', attempt: AttemptResult): Promise<number | undefined> {
+  const { rows } = await context.pool.query<{ attempt: number }>(
+    `WITH updated AS (
+       UPDATE callbacks
+          SET status = $2, attempts = attempts + 1, next_attempt_at = NULL,
+              delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
+        WHERE id = $1 AND status = 'pending'
+        RETURNING id, attempts)
+     INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error)
+     SELECT id, attempts, $3, $4, $5, $6 FROM updated
+     RETURNING attempt`,
+    [String(callbackId), status, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+  );
+  return rows[0]?.attempt;
 }
 
 interface AttemptResult {

@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import pg from 'pg';
-import { afterCommit, type Queryable } from '../store/db.ts';
+import { afterCommit, createPool, type Queryable } from '../store/db.ts';
 
 /**
  * Background work goes through pg-boss queues in PostgreSQL, so it survives a
@@ -69,17 +69,19 @@ const singletonWindowSeconds = 3600;
 
 export class JobQueue {
   readonly boss: PgBoss;
+  private readonly pool: pg.Pool;
   private readonly localWorkers = new Map<QueueName, string[]>();
   private hooks: JobHooks = {};
   /** True between start() and stop(); /ready reads it. */
   started = false;
 
   constructor(private readonly settings: QueueSettings) {
+    // pg-boss runs on a pool of ours so that its statements are prepared once per connection (see createPool).
+    this.pool = createPool(settings.connectionString, 6, { bigintAsBigInt: false, applicationName: 'gatehouse-jobs' });
+    const pool = this.pool;
     this.boss = new PgBoss({
-      connectionString: settings.connectionString,
+      db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
       schema: 'pgboss',
-      max: 6,
-      application_name: 'gatehouse-jobs',
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
     });
     this.boss.on('error', () => undefined);
@@ -172,6 +174,7 @@ export class JobQueue {
   async stop(): Promise<void> {
     this.started = false;
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
+    if (!this.pool.ending) await this.pool.end();
   }
 }
 

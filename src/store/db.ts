@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 // bigint columns come back as strings by default; money needs exact integers.
@@ -11,8 +12,50 @@ const moneyTypes = {
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
-export function createPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, types: moneyTypes as pg.CustomTypesConfig });
+/**
+ * Parameterised statements are sent as named prepared statements (the name
+ * is a hash of the text), so each connection parses and plans a statement
+ * once instead of on every call: PostgreSQL spent more time planning our
+ * statements (pg-boss's fetch and insert above all) than executing them
+ * (docs/performance.md). A statement without parameters, or one beyond the
+ * first `maxPreparedTexts` distinct texts (dynamically built dashboard
+ * filters), goes unnamed as before, so the server-side cache stays bounded.
+ */
+const maxPreparedTexts = 2_000;
+const statementNames = new Map<string, string>();
+
+function statementNameOf(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= maxPreparedTexts) return known;
+  const name = `gh_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+class PreparingClient extends pg.Client {}
+// Overridden on the prototype: pg's overloaded `query` signatures cannot be re-declared in a subclass.
+const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+(PreparingClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, config: unknown, values?: unknown, callback?: unknown) {
+  const name = typeof config === 'string' && Array.isArray(values) && values.length > 0 ? statementNameOf(config) : undefined;
+  if (name === undefined) return plainQuery.call(this, config, values, callback);
+  return plainQuery.call(this, { name, text: config, values }, undefined, callback);
+};
+
+export interface PoolOptions {
+  /** Parse bigint columns as BigInt (money). Off for pools whose callers expect pg's defaults (pg-boss, the sandbox). */
+  bigintAsBigInt?: boolean;
+  applicationName?: string;
+}
+
+export function createPool(connectionString: string, max: number, options: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName,
+    Client: PreparingClient,
+    types: options.bigintAsBigInt === false ? undefined : (moneyTypes as pg.CustomTypesConfig),
+  });
   // An idle client's error (server restart) must not crash the process.
   pool.on('error', () => undefined);
   return pool;

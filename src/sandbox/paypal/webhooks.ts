@@ -237,7 +237,7 @@ export class WebhookDispatcher {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: this.headers(body),
+        headers: await this.headers(body),
         body,
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(deliveryTimeoutMs)]),
       });
@@ -268,10 +268,10 @@ export class WebhookDispatcher {
     this.retryTimers.add(timer);
   }
 
-  private headers(body: string): Record<string, string> {
+  private async headers(body: string): Promise<Record<string, string>> {
     const transmissionId = randomUUID();
     const transmissionTime = paypalTime(this.options.now());
-    const signature = signWebhook(
+    const signature = await signWebhook(
       { transmissionId, transmissionTime, webhookId: this.options.webhookId, rawBody: body },
       this.options.key.privateKeyPem,
     );
