@@ -7,7 +7,7 @@ import { planFirstDebit } from '../scheduler/recurring.ts';
 import { withTransaction } from '../store/db.ts';
 import {
   lockOperation,
-  lockPaymentByRef,
+  lockPaymentOfOperation,
   updateOperation,
   updatePayment,
   type OperationRecord,
@@ -63,10 +63,9 @@ export async function applyProviderResult(context: PlatformContext, operationId:
 
 /** The same, inside the caller's transaction. */
 export async function applyProviderResultIn(context: PlatformContext, tx: pg.PoolClient, operationId: bigint, result: ProviderResult): Promise<boolean> {
-  const { rows } = await tx.query<{ payment_ref: bigint }>('SELECT payment_ref FROM operations WHERE id = $1', [String(operationId)]);
-  if (!rows[0]) throw new Error(`operation ${operationId} not found`);
   // Lock order everywhere: payment first, then its operation.
-  const payment = await lockPaymentByRef(tx, BigInt(rows[0].payment_ref));
+  const payment = await lockPaymentOfOperation(tx, operationId);
+  if (!payment) throw new Error(`operation ${operationId} not found`);
   const operation = await lockOperation(tx, operationId);
   if (isFinalOperationStatus(operation.status)) return false;
   const project = await findProject(tx, payment.projectId);

@@ -187,6 +187,12 @@ export async function lockPaymentByRef(db: Queryable, ref: bigint): Promise<Paym
   return toPayment(rows[0]);
 }
 
+/** Locks the payment an operation belongs to, in one round trip (the operation's payment_ref never changes). */
+export async function lockPaymentOfOperation(db: Queryable, operationId: bigint): Promise<PaymentRecord | undefined> {
+  const { rows } = await db.query('SELECT * FROM payments WHERE id = (SELECT payment_ref FROM operations WHERE id = $1) FOR UPDATE', [String(operationId)]);
+  return rows[0] ? toPayment(rows[0]) : undefined;
+}
+
 export async function findPaymentByRef(db: Queryable, ref: bigint): Promise<PaymentRecord | undefined> {
   const { rows } = await db.query('SELECT * FROM payments WHERE id = $1', [String(ref)]);
   return rows[0] ? toPayment(rows[0]) : undefined;
