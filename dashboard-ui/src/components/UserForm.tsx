@@ -2,7 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { useAction } from '../hooks.ts';
 import type { UserView } from '../types.ts';
-import { describedBy, ErrorNotice, Field, Notice } from './ui.tsx';
+import { InputField } from './Fields.tsx';
+import { ErrorNotice, Field, Notice } from './ui.tsx';
 
 /**
  * The user forms the merchant's admins and the operators share: a new
@@ -33,18 +34,17 @@ export function NewPasswordField({
 }) {
   const rule = `At least ${passwordLengthMin} characters.`;
   return (
-    <Field label={label} htmlFor={id} hint={note ? `${rule} ${note}` : rule}>
-      <input
-        id={id}
-        type="password"
-        autoComplete="new-password"
-        minLength={passwordLengthMin}
-        required={required}
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        aria-describedby={describedBy(id, true)}
-      />
-    </Field>
+    <InputField
+      id={id}
+      label={label}
+      hint={note ? `${rule} ${note}` : rule}
+      type="password"
+      autoComplete="new-password"
+      minLength={passwordLengthMin}
+      required={required}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+    />
   );
 }
 
