@@ -52,6 +52,39 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
 }
 
 /**
+ * One action a person starts (a submit, a confirmed dialog): `busy` while it
+ * runs, so its button can refuse a second click, and `error`, its last
+ * failure, for an ErrorNotice. `run` starts by clearing the previous error
+ * and answers whether the action succeeded, so the caller decides what
+ * follows (close a dialog, show a confirmation).
+ */
+export interface Action {
+  busy: boolean;
+  error: unknown;
+  run(action: () => Promise<void>): Promise<boolean>;
+  clearError(): void;
+}
+
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  async function run(action: () => Promise<void>): Promise<boolean> {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+      return true;
+    } catch (failure) {
+      setError(failure);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, error, run, clearError: () => setError(undefined) };
+}
+
+/**
  * Calls `tick` every `intervalMs` while `active`, at most `maxTicks` times
  * (a bound, so a screen left open does not poll for ever).
  */

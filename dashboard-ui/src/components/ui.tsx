@@ -84,6 +84,16 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
+/** Where a load stands while its data is not shown yet: its failure, or "Loading…" for the first answer (a reload keeps the old data on screen instead). */
+export function LoadStatus({ load, errorTitle }: { load: { data: unknown; error: unknown; loading: boolean }; errorTitle: string }) {
+  return (
+    <>
+      <ErrorNotice error={load.error} title={errorTitle} />
+      {!load.data && load.loading ? <Loading /> : null}
+    </>
+  );
+}
+
 const statusTone: Record<string, string> = {
   success: 'good',
   delivered: 'good',
@@ -164,21 +174,24 @@ export function TableWrap({ label, children, cards = true }: { label: string; ch
   );
 }
 
+/** A labelled control with its hint and error; `wide` makes it span a whole row of a filter bar. */
 export function Field({
   label,
   hint,
   error,
   children,
   htmlFor,
+  wide = false,
 }: {
   label: string;
   hint?: ReactNode;
   error?: string;
   htmlFor: string;
   children: ReactNode;
+  wide?: boolean;
 }) {
   return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
+    <div className={`field${wide ? ' field-wide' : ''}${error ? ' field-invalid' : ''}`}>
       <label htmlFor={htmlFor}>{label}</label>
       {children}
       {hint ? (

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api, segment } from '../api.ts';
-import { describedBy, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, TableWrap } from '../components/ui.tsx';
-import { currencyCodes, formatDateTime } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { CurrencySelect, InputField } from '../components/Fields.tsx';
+import { EmptyRow, ErrorNotice, Field, LoadStatus, Notice, Page, Section, TableWrap } from '../components/ui.tsx';
+import { formatDateTime } from '../format.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import type { FxRateView } from '../types.ts';
 
 /**
@@ -20,8 +21,7 @@ export default function FxRates() {
   const [quote, setQuote] = useState('EUR');
   const [rate, setRate] = useState('');
   const [rateError, setRateError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const saving = useAction();
   const [saved, setSaved] = useState<string>();
 
   async function save(event: FormEvent) {
@@ -31,26 +31,19 @@ export default function FxRates() {
     }
     if (base === quote) return setRateError('Choose two different currencies.');
     setRateError(undefined);
-    setBusy(true);
-    setError(undefined);
     setSaved(undefined);
-    try {
+    await saving.run(async () => {
       await api.put(`/operator/fx-rates/${segment(base)}/${segment(quote)}`, { rate: rate.trim() });
       setSaved(`1 ${base} = ${rate.trim()} ${quote} saved. Every node uses it within 30 seconds.`);
       setRate('');
       await rates.reload();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
     <Page title="FX rates" description="Rates for converting amounts between currencies: 1 base = rate × quote.">
       <Section title="Rates">
-        <ErrorNotice error={rates.error} title="Rates could not be loaded" />
-        {!rates.data && rates.loading ? <Loading /> : null}
+        <LoadStatus load={rates} errorTitle="Rates could not be loaded" />
         {rates.data ? (
           <TableWrap label="FX rates" cards={false}>
             <table className="compact">
@@ -99,37 +92,28 @@ export default function FxRates() {
       <Section title="Set a rate">
         <form onSubmit={save} className="form-grid" aria-label="Set a rate">
           <Field label="Base currency" htmlFor="fx-base">
-            <select id="fx-base" value={base} onChange={(event) => setBase(event.target.value)}>
-              {currencyCodes.map((code) => (
-                <option key={code}>{code}</option>
-              ))}
-            </select>
+            <CurrencySelect id="fx-base" value={base} onChange={setBase} />
           </Field>
           <Field label="Quote currency" htmlFor="fx-quote">
-            <select id="fx-quote" value={quote} onChange={(event) => setQuote(event.target.value)}>
-              {currencyCodes.map((code) => (
-                <option key={code}>{code}</option>
-              ))}
-            </select>
+            <CurrencySelect id="fx-quote" value={quote} onChange={setQuote} />
           </Field>
-          <Field label="Rate" htmlFor="fx-rate" hint={`1 ${base} = this many ${quote}.`} error={rateError}>
-            <input
-              id="fx-rate"
-              inputMode="decimal"
-              value={rate}
-              onChange={(event) => setRate(event.target.value)}
-              required
-              aria-invalid={!!rateError}
-              aria-describedby={describedBy('fx-rate', true, rateError)}
-            />
-          </Field>
+          <InputField
+            id="fx-rate"
+            label="Rate"
+            hint={`1 ${base} = this many ${quote}.`}
+            error={rateError}
+            inputMode="decimal"
+            value={rate}
+            onChange={(event) => setRate(event.target.value)}
+            required
+          />
           <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={busy}>
+            <button type="submit" className="button button-primary" disabled={saving.busy}>
               Save rate
             </button>
           </div>
         </form>
-        <ErrorNotice error={error} title="The rate was not saved" />
+        <ErrorNotice error={saving.error} title="The rate was not saved" />
         {saved ? <Notice kind="success">{saved}</Notice> : null}
       </Section>
     </Page>

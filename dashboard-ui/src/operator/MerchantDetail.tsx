@@ -1,9 +1,10 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, segment } from '../api.ts';
-import { DefinitionList, describedBy, EmptyRow, ErrorNotice, Field, Loading, ModeBadge, Notice, Page, SecretDialog, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { NewUserForm } from '../components/UserForm.tsx';
+import { DefinitionList, describedBy, EmptyRow, ErrorNotice, Field, LoadStatus, ModeBadge, Notice, Page, SecretDialog, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDate, formatDateTime, roleLabels } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import { pciName } from '../pages/Settings.tsx';
 import type { MerchantView, PciSummaryView, ProjectView, UserView } from '../types.ts';
 
@@ -25,8 +26,7 @@ export default function MerchantDetail() {
   if (!detail.data) {
     return (
       <Page title={`Merchant #${merchantId}`}>
-        <ErrorNotice error={detail.error} title="The merchant could not be loaded" />
-        {detail.loading ? <Loading /> : null}
+        <LoadStatus load={detail} errorTitle="The merchant could not be loaded" />
       </Page>
     );
   }
@@ -92,7 +92,15 @@ export default function MerchantDetail() {
             </tbody>
           </table>
         </TableWrap>
-        <NewUser merchantId={merchant.id} onCreated={detail.reload} />
+        <NewUserForm
+          idPrefix="merchant-user"
+          path={`/operator/merchants/${merchant.id}/users`}
+          roles={[
+            { value: 'merchant_admin', label: 'Admin' },
+            { value: 'merchant_viewer', label: 'Viewer' },
+          ]}
+          onAdded={detail.reload}
+        />
       </Section>
       <PciDocuments merchantId={merchant.id} pci={pci} onAdded={detail.reload} />
     </Page>
@@ -103,15 +111,12 @@ function NewProject({ merchantId, onCreated }: { merchantId: number; onCreated()
   const [name, setName] = useState('');
   const [mode, setMode] = useState<'test' | 'production'>('test');
   const [callbackUrl, setCallbackUrl] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const creating = useAction();
   const [secret, setSecret] = useState<{ key: string; projectId: number }>();
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await creating.run(async () => {
       const answer = await api.post<{ project: ProjectView; secret_key: string }>(`/operator/merchants/${merchantId}/projects`, {
         name: name.trim(),
         mode,
@@ -121,11 +126,7 @@ function NewProject({ merchantId, onCreated }: { merchantId: number; onCreated()
       setName('');
       setCallbackUrl('');
       await onCreated();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -144,72 +145,15 @@ function NewProject({ merchantId, onCreated }: { merchantId: number; onCreated()
           <input id="project-callback" type="url" value={callbackUrl} onChange={(event) => setCallbackUrl(event.target.value)} />
         </Field>
         <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={busy}>
+          <button type="submit" className="button button-primary" disabled={creating.busy}>
             Add project
           </button>
         </div>
       </form>
-      <ErrorNotice error={error} title="The project was not added" />
+      <ErrorNotice error={creating.error} title="The project was not added" />
       <SecretDialog isOpen={!!secret} title={`Secret key of project #${secret?.projectId ?? ''}`} secret={secret?.key ?? ''} onClose={() => setSecret(undefined)}>
         <p>Give it to the merchant over a secure channel; they can rotate it in their Dashboard.</p>
       </SecretDialog>
-    </>
-  );
-}
-
-function NewUser({ merchantId, onCreated }: { merchantId: number; onCreated(): Promise<void> }) {
-  const [email, setEmail] = useState('');
-  const [role, setRole] = useState('merchant_admin');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>();
-  const [added, setAdded] = useState<string>();
-
-  async function create(event: FormEvent) {
-    event.preventDefault();
-    setError(undefined);
-    try {
-      const answer = await api.post<{ user: UserView }>(`/operator/merchants/${merchantId}/users`, { email: email.trim(), role, password });
-      setAdded(answer.user.email);
-      setEmail('');
-      setPassword('');
-      await onCreated();
-    } catch (failure) {
-      setError(failure);
-    }
-  }
-
-  return (
-    <>
-      <form onSubmit={create} className="form-grid" aria-label="Add a user">
-        <Field label="Email" htmlFor="merchant-user-email">
-          <input id="merchant-user-email" type="email" required value={email} onChange={(event) => setEmail(event.target.value)} />
-        </Field>
-        <Field label="Role" htmlFor="merchant-user-role">
-          <select id="merchant-user-role" value={role} onChange={(event) => setRole(event.target.value)}>
-            <option value="merchant_admin">Admin</option>
-            <option value="merchant_viewer">Viewer</option>
-          </select>
-        </Field>
-        <Field label="First password" htmlFor="merchant-user-password" hint="At least 12 characters.">
-          <input
-            id="merchant-user-password"
-            type="password"
-            autoComplete="new-password"
-            minLength={12}
-            required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-            aria-describedby={describedBy('merchant-user-password', true)}
-          />
-        </Field>
-        <div className="form-actions">
-          <button type="submit" className="button button-primary">
-            Add user
-          </button>
-        </div>
-      </form>
-      <ErrorNotice error={error} title="The user was not added" />
-      {added ? <Notice kind="success">{added} can now sign in.</Notice> : null}
     </>
   );
 }
@@ -219,14 +163,13 @@ function PciDocuments({ merchantId, pci, onAdded }: { merchantId: number; pci: P
   const [issuedOn, setIssuedOn] = useState(new Date().toISOString().slice(0, 10));
   const [validUntil, setValidUntil] = useState('');
   const [reference, setReference] = useState('');
-  const [error, setError] = useState<unknown>();
+  const recording = useAction();
   const [added, setAdded] = useState(false);
 
   async function add(event: FormEvent) {
     event.preventDefault();
-    setError(undefined);
     setAdded(false);
-    try {
+    await recording.run(async () => {
       await api.post(`/operator/merchants/${merchantId}/pci-documents`, {
         kind,
         issued_on: issuedOn,
@@ -237,9 +180,7 @@ function PciDocuments({ merchantId, pci, onAdded }: { merchantId: number; pci: P
       setValidUntil('');
       setReference('');
       await onAdded();
-    } catch (failure) {
-      setError(failure);
-    }
+    });
   }
 
   return (
@@ -302,7 +243,7 @@ function PciDocuments({ merchantId, pci, onAdded }: { merchantId: number; pci: P
           </button>
         </div>
       </form>
-      <ErrorNotice error={error} title="The document was not recorded" />
+      <ErrorNotice error={recording.error} title="The document was not recorded" />
       {added ? <Notice kind="success">Document recorded.</Notice> : null}
     </Section>
   );

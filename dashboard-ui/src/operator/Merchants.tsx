@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../api.ts';
-import { EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { EmptyRow, ErrorNotice, Field, LoadStatus, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import type { MerchantView } from '../types.ts';
 
 /** Operator console: every merchant, its projects and PCI DSS status; add a merchant. */
@@ -12,31 +12,23 @@ type MerchantRow = MerchantView & { pci_status: string; projects: number[] };
 export default function Merchants() {
   const merchants = useLoad((signal) => api.get<{ merchants: MerchantRow[] }>('/operator/merchants', undefined, { signal }), []);
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const creating = useAction();
   const [created, setCreated] = useState<MerchantView>();
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    await creating.run(async () => {
       const answer = await api.post<{ merchant: MerchantView }>('/operator/merchants', { name: name.trim() });
       setCreated(answer.merchant);
       setName('');
       await merchants.reload();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
     <Page title="Merchants" description="Merchants, their projects and their PCI DSS documents.">
       <Section title="All merchants">
-        <ErrorNotice error={merchants.error} title="Merchants could not be loaded" />
-        {!merchants.data && merchants.loading ? <Loading /> : null}
+        <LoadStatus load={merchants} errorTitle="Merchants could not be loaded" />
         {merchants.data ? (
           <TableWrap label="Merchants">
             <table>
@@ -74,11 +66,11 @@ export default function Merchants() {
           <Field label="Merchant name" htmlFor="merchant-name">
             <input id="merchant-name" required maxLength={200} value={name} onChange={(event) => setName(event.target.value)} />
           </Field>
-          <button type="submit" className="button button-primary" disabled={busy}>
+          <button type="submit" className="button button-primary" disabled={creating.busy}>
             Add merchant
           </button>
         </form>
-        <ErrorNotice error={error} title="The merchant was not added" />
+        <ErrorNotice error={creating.error} title="The merchant was not added" />
         {created ? (
           <Notice kind="success">
             Merchant {created.name} added. <Link to={`/operator/merchants/${created.id}`}>Add its projects and first admin</Link>

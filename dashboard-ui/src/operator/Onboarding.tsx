@@ -2,9 +2,10 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { mayMove, onboardingStates, paypalPermissions, type OnboardingState } from '../../../src/accounts/paypal-onboarding.ts';
 import { api, segment } from '../api.ts';
-import { ConfirmDialog, DefinitionList, describedBy, ErrorNotice, Field, Loading, ModeBadge, Notice, Page, Section, StatusBadge } from '../components/ui.tsx';
+import { InputField } from '../components/Fields.tsx';
+import { ConfirmDialog, DefinitionList, ErrorNotice, Loading, ModeBadge, Notice, Page, Section, StatusBadge } from '../components/ui.tsx';
 import { formatDateTime, humanize } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import type { OnboardingView, ProjectView } from '../types.ts';
 
 /**
@@ -40,15 +41,12 @@ export default function Onboarding() {
   const [link, setLink] = useState('');
   const [merchantId, setMerchantId] = useState('');
   const [permissions, setPermissions] = useState<string[]>(['purchases_refunds']);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const moving = useAction();
   const [moved, setMoved] = useState<string>();
 
   async function move() {
     if (!target) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await moving.run(async () => {
       await api.post(`/operator/projects/${segment(projectId)}/paypal-onboarding`, {
         state: target,
         ...(target === 'link_sent' && link.trim() ? { onboarding_link: link.trim() } : {}),
@@ -57,16 +55,12 @@ export default function Onboarding() {
       setMoved(humanize(target));
       setTarget(undefined);
       await Promise.all([onboarding.reload(), projects.reload()]);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function ask(event: FormEvent, next: OnboardingState) {
     event.preventDefault();
-    setError(undefined);
+    moving.clearError();
     setMoved(undefined);
     setTarget(next);
   }
@@ -115,30 +109,28 @@ export default function Onboarding() {
                   <strong>{humanize(next)}</strong>: {stepHelp[next]}
                 </p>
                 {next === 'link_sent' ? (
-                  <Field label="Onboarding link (optional)" htmlFor="onboarding-link" hint="The https:// link the merchant got from PayPal.">
-                    <input
-                      id="onboarding-link"
-                      type="url"
-                      pattern="https://.*"
-                      value={link}
-                      onChange={(event) => setLink(event.target.value)}
-                      aria-describedby={describedBy('onboarding-link', true)}
-                    />
-                  </Field>
+                  <InputField
+                    id="onboarding-link"
+                    label="Onboarding link (optional)"
+                    hint="The https:// link the merchant got from PayPal."
+                    type="url"
+                    pattern="https://.*"
+                    value={link}
+                    onChange={(event) => setLink(event.target.value)}
+                  />
                 ) : null}
                 {next === 'rights_granted' ? (
                   <>
-                    <Field label="PayPal merchant ID" htmlFor="paypal-merchant-id" hint="Letters, digits, - and _.">
-                      <input
-                        id="paypal-merchant-id"
-                        required
-                        pattern="[A-Za-z0-9_\-]+"
-                        maxLength={64}
-                        value={merchantId}
-                        onChange={(event) => setMerchantId(event.target.value)}
-                        aria-describedby={describedBy('paypal-merchant-id', true)}
-                      />
-                    </Field>
+                    <InputField
+                      id="paypal-merchant-id"
+                      label="PayPal merchant ID"
+                      hint="Letters, digits, - and _."
+                      required
+                      pattern="[A-Za-z0-9_\-]+"
+                      maxLength={64}
+                      value={merchantId}
+                      onChange={(event) => setMerchantId(event.target.value)}
+                    />
                     <fieldset>
                       <legend>Rights granted</legend>
                       {paypalPermissions.map((permission) => (
@@ -175,12 +167,12 @@ export default function Onboarding() {
         title={`Move onboarding to “${target ? humanize(target) : ''}”?`}
         confirmLabel="Move"
         tone={target === 'revoked' ? 'danger' : 'primary'}
-        busy={busy}
-        error={error}
+        busy={moving.busy}
+        error={moving.error}
         onConfirm={() => void move()}
         onClose={() => {
           setTarget(undefined);
-          setError(undefined);
+          moving.clearError();
         }}
       >
         <p>{target ? stepHelp[target] : ''}</p>

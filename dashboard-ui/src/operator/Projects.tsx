@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../api.ts';
-import { EmptyRow, ErrorNotice, Loading, ModeBadge, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { FilterBar, ModeField } from '../components/Fields.tsx';
+import { EmptyRow, LoadStatus, ModeBadge, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 import type { ProjectView } from '../types.ts';
 
@@ -12,18 +13,10 @@ export default function Projects() {
   const shown = (projects.data?.projects ?? []).filter((project) => !mode || project.mode === mode);
   return (
     <Page title="Projects and PayPal onboarding" description="A production project takes PayPal payments once its onboarding is ready.">
-      <form className="filters" aria-label="Project filters" onSubmit={(event) => event.preventDefault()}>
-        <div className="field">
-          <label htmlFor="projects-mode">Mode</label>
-          <select id="projects-mode" value={mode} onChange={(event) => setMode(event.target.value)}>
-            <option value="">Test and production</option>
-            <option value="test">Test</option>
-            <option value="production">Production</option>
-          </select>
-        </div>
-      </form>
-      <ErrorNotice error={projects.error} title="Projects could not be loaded" />
-      {!projects.data && projects.loading ? <Loading /> : null}
+      <FilterBar label="Project filters">
+        <ModeField id="projects-mode" value={mode} onChange={setMode} />
+      </FilterBar>
+      <LoadStatus load={projects} errorTitle="Projects could not be loaded" />
       {projects.data ? (
         <TableWrap label="Projects">
           <table>

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { ConfirmDialog, DefinitionList, describedBy, EmptyRow, ErrorNotice, Field, Notice, Page, SecretDialog, Section, TableWrap } from '../components/ui.tsx';
+import { NewPasswordField } from '../components/UserForm.tsx';
+import { ConfirmDialog, DefinitionList, EmptyRow, ErrorNotice, Field, Notice, Page, SecretDialog, Section, TableWrap } from '../components/ui.tsx';
 import { formatDateTime, roleLabels } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import { useMe, useSession } from '../session.tsx';
 import type { DataApiKeyView } from '../types.ts';
 
@@ -12,27 +13,20 @@ export default function Account() {
   const { setCsrf } = useSession();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const changing = useAction();
   const [changed, setChanged] = useState(false);
 
   async function change(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setChanged(false);
-    try {
+    await changing.run(async () => {
       const answer = await api.post<{ csrf_token: string }>('/session/password', { current_password: current, new_password: next });
       // The session was renewed: later requests need its new CSRF token.
       setCsrf(answer.csrf_token);
       setChanged(true);
       setCurrent('');
       setNext('');
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -52,25 +46,14 @@ export default function Account() {
           <Field label="Current password" htmlFor="current-password">
             <input id="current-password" type="password" autoComplete="current-password" required value={current} onChange={(event) => setCurrent(event.target.value)} />
           </Field>
-          <Field label="New password" htmlFor="new-password" hint="At least 12 characters. Your other sessions end.">
-            <input
-              id="new-password"
-              type="password"
-              autoComplete="new-password"
-              minLength={12}
-              required
-              value={next}
-              onChange={(event) => setNext(event.target.value)}
-              aria-describedby={describedBy('new-password', true)}
-            />
-          </Field>
+          <NewPasswordField id="new-password" label="New password" note="Your other sessions end." value={next} onChange={setNext} />
           <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={busy}>
+            <button type="submit" className="button button-primary" disabled={changing.busy}>
               Change password
             </button>
           </div>
         </form>
-        <ErrorNotice error={error} title="Password not changed" />
+        <ErrorNotice error={changing.error} title="Password not changed" />
         {changed ? <Notice kind="success">Password changed. Your other sessions were signed out.</Notice> : null}
       </Section>
       {me.user.role !== 'operator' ? <DataApiKeys /> : null}
@@ -81,33 +64,28 @@ export default function Account() {
 function DataApiKeys() {
   const keys = useLoad((signal) => api.get<{ user_id: number; keys: DataApiKeyView[] }>('/data-api-keys', undefined, { signal }), []);
   const [label, setLabel] = useState('');
-  const [error, setError] = useState<unknown>();
+  const creating = useAction();
   const [secret, setSecret] = useState<string>();
   const [revoking, setRevoking] = useState<DataApiKeyView>();
-  const [revokeError, setRevokeError] = useState<unknown>();
+  const revocation = useAction();
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    setError(undefined);
-    try {
+    await creating.run(async () => {
       const answer = await api.post<{ secret_key: string }>('/data-api-keys', { label: label.trim() });
       setSecret(answer.secret_key);
       setLabel('');
       await keys.reload();
-    } catch (failure) {
-      setError(failure);
-    }
+    });
   }
 
   async function revoke() {
     if (!revoking) return;
-    try {
+    await revocation.run(async () => {
       await api.delete(`/data-api-keys/${revoking.id}`);
       setRevoking(undefined);
       await keys.reload();
-    } catch (failure) {
-      setRevokeError(failure);
-    }
+    });
   }
 
   return (
@@ -156,18 +134,18 @@ function DataApiKeys() {
           Create key
         </button>
       </form>
-      <ErrorNotice error={error} title="No key was created" />
+      <ErrorNotice error={creating.error} title="No key was created" />
       <SecretDialog isOpen={!!secret} title="Your new Data API key" secret={secret ?? ''} onClose={() => setSecret(undefined)} />
       <ConfirmDialog
         isOpen={!!revoking}
         title="Revoke this key?"
         confirmLabel="Revoke"
         tone="danger"
-        error={revokeError}
+        error={revocation.error}
         onConfirm={() => void revoke()}
         onClose={() => {
           setRevoking(undefined);
-          setRevokeError(undefined);
+          revocation.clearError();
         }}
       >
         <p>Programs using it stop working at once.</p>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
-import { EmptyRow, ErrorNotice, Loading, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { EmptyRow, LoadStatus, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 
@@ -29,8 +29,7 @@ export default function AuditLog({ scope }: { scope: 'merchant' | 'operator' }) 
   const log = useLoad((signal) => api.get<{ entries: Entry[]; next_cursor: string | null }>(path, { limit: '50', cursor }, { signal }), [path, cursor]);
   return (
     <Page title="Audit log" description="Every sign-in and every change, newest first. Entries cannot be edited or deleted.">
-      <ErrorNotice error={log.error} title="The audit log could not be loaded" />
-      {!log.data && log.loading ? <Loading /> : null}
+      <LoadStatus load={log} errorTitle="The audit log could not be loaded" />
       {log.data ? (
         <>
           <TableWrap label="Audit log">

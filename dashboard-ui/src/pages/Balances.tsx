@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { ProjectSelect, useProjectName } from '../components/ProjectSelect.tsx';
-import { EmptyRow, ErrorNotice, Loading, Page, Section, TableWrap } from '../components/ui.tsx';
+import { FilterBar, ModeField } from '../components/Fields.tsx';
+import { EmptyRow, Field, LoadStatus, Page, Section, TableWrap } from '../components/ui.tsx';
 import { formatMoney, humanize } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import type { BalanceView } from '../types.ts';
@@ -26,23 +27,14 @@ export default function Balances() {
 
   return (
     <Page title="Balances" description="What you hold per project and currency, from the ledger. Positions are credits minus debits.">
-      <form className="filters" aria-label="Balance filters" onSubmit={(event) => event.preventDefault()}>
-        <div className="field">
-          <label htmlFor="balances-project">Project</label>
+      <FilterBar label="Balance filters">
+        <Field label="Project" htmlFor="balances-project">
           <ProjectSelect id="balances-project" value={projectId} onChange={setProjectId} allowAll />
-        </div>
-        <div className="field">
-          <label htmlFor="balances-mode">Mode</label>
-          <select id="balances-mode" value={mode} onChange={(event) => setMode(event.target.value)}>
-            <option value="">Test and production</option>
-            <option value="test">Test</option>
-            <option value="production">Production</option>
-          </select>
-        </div>
-      </form>
+        </Field>
+        <ModeField id="balances-mode" value={mode} onChange={setMode} />
+      </FilterBar>
       <Section title="Balances per currency">
-        <ErrorNotice error={balances.error} title="Balances could not be loaded" />
-        {!balances.data && balances.loading ? <Loading /> : null}
+        <LoadStatus load={balances} errorTitle="Balances could not be loaded" />
         {balances.data ? (
           <TableWrap label="Balances per currency">
             <table>

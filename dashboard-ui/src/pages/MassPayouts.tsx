@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { api, segment } from '../api.ts';
 import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
-import { describedBy, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { InputField } from '../components/Fields.tsx';
+import { EmptyRow, ErrorNotice, Field, LoadStatus, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatBytes, formatDateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { batchPath } from '../links.ts';
@@ -63,16 +64,15 @@ export default function MassPayouts() {
           <Field label="Project" htmlFor="mass-project">
             <ProjectSelect id="mass-project" value={project ? String(project.id) : ''} onChange={chooseProject} required />
           </Field>
-          <Field label="CSV file" htmlFor="mass-file" hint="Header row, then one payout per row. At most 10,000 rows." error={fileError}>
-            <input
-              id="mass-file"
-              type="file"
-              accept=".csv,text/csv"
-              onChange={(event) => setFile(event.target.files?.[0] ?? null)}
-              aria-invalid={!!fileError}
-              aria-describedby={describedBy('mass-file', true, fileError)}
-            />
-          </Field>
+          <InputField
+            id="mass-file"
+            label="CSV file"
+            hint="Header row, then one payout per row. At most 10,000 rows."
+            error={fileError}
+            type="file"
+            accept=".csv,text/csv"
+            onChange={(event) => setFile(event.target.files?.[0] ?? null)}
+          />
           <div className="form-actions">
             <button type="submit" className="button button-primary" disabled={!isAdmin || busy || !project}>
               {busy ? 'Checking rows…' : 'Check file'}
@@ -96,8 +96,7 @@ export default function MassPayouts() {
       </Section>
 
       <Section title="Earlier files">
-        <ErrorNotice error={batches.error} title="Files could not be loaded" />
-        {!batches.data && batches.loading ? <Loading /> : null}
+        <LoadStatus load={batches} errorTitle="Files could not be loaded" />
         {batches.data ? (
           <TableWrap label="Mass payout files">
             <table>

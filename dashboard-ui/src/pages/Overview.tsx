@@ -3,7 +3,8 @@ import { Link } from 'react-router-dom';
 import { api } from '../api.ts';
 import { ApprovalChart, VolumeChart, type ApprovalPoint, type VolumePoint } from '../components/Charts.tsx';
 import { ProjectSelect, useProjectName } from '../components/ProjectSelect.tsx';
-import { ErrorNotice, Loading, Page, Section } from '../components/ui.tsx';
+import { FilterBar, ModeField } from '../components/Fields.tsx';
+import { Field, LoadStatus, Page, Section } from '../components/ui.tsx';
 import { daysAgo, formatMoney, isoDay, minorToNumber } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import type { BalanceView, DailyStat } from '../types.ts';
@@ -52,41 +53,30 @@ export default function Overview() {
 
   return (
     <Page title="Overview" description="Balances and how your payments are doing. Times are UTC.">
-      <form className="filters" aria-label="Overview filters" onSubmit={(event) => event.preventDefault()}>
-        <div className="field">
-          <label htmlFor="overview-period">Period</label>
+      <FilterBar label="Overview filters">
+        <Field label="Period" htmlFor="overview-period">
           <select id="overview-period" value={days} onChange={(event) => setDays(event.target.value)}>
             <option value="7">Last 7 days</option>
             <option value="30">Last 30 days</option>
             <option value="90">Last 90 days</option>
             <option value="365">Last 365 days</option>
           </select>
-        </div>
-        <div className="field">
-          <label htmlFor="overview-project">Project</label>
+        </Field>
+        <Field label="Project" htmlFor="overview-project">
           <ProjectSelect id="overview-project" value={projectId} onChange={setProjectId} allowAll />
-        </div>
-        <div className="field">
-          <label htmlFor="overview-mode">Mode</label>
-          <select id="overview-mode" value={mode} onChange={(event) => setMode(event.target.value)}>
-            <option value="">Test and production</option>
-            <option value="test">Test</option>
-            <option value="production">Production</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="overview-currency">Chart currency</label>
+        </Field>
+        <ModeField id="overview-mode" value={mode} onChange={setMode} />
+        <Field label="Chart currency" htmlFor="overview-currency">
           <select id="overview-currency" value={shownCurrency} onChange={(event) => setCurrency(event.target.value)} disabled={currencies.length < 2}>
             {(currencies.length ? currencies : [shownCurrency]).map((code) => (
               <option key={code}>{code}</option>
             ))}
           </select>
-        </div>
-      </form>
+        </Field>
+      </FilterBar>
 
       <Section title="Balances" actions={<Link to="/balances">All balance details</Link>}>
-        <ErrorNotice error={balances.error} title="Balances could not be loaded" />
-        {!balances.data && balances.loading ? <Loading /> : null}
+        <LoadStatus load={balances} errorTitle="Balances could not be loaded" />
         {balances.data ? (
           balances.data.balances.length === 0 ? (
             <p className="muted">No money has moved yet.</p>
@@ -104,8 +94,7 @@ export default function Overview() {
       </Section>
 
       <Section title="Volume and approval rate">
-        <ErrorNotice error={stats.error} title="Charts could not be loaded" />
-        {!stats.data && stats.loading ? <Loading /> : null}
+        <LoadStatus load={stats} errorTitle="Charts could not be loaded" />
         {stats.data ? (
           <div className="chart-grid">
             <VolumeChart points={volume} currency={shownCurrency} />

@@ -1,23 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { api, segment } from '../api.ts';
+import { AmountField } from '../components/Fields.tsx';
 import { useProjectName } from '../components/ProjectSelect.tsx';
-import {
-  ConfirmDialog,
-  DefinitionList,
-  describedBy,
-  EmptyRow,
-  ErrorNotice,
-  Field,
-  Loading,
-  Notice,
-  Page,
-  Section,
-  StatusBadge,
-  TableWrap,
-} from '../components/ui.tsx';
+import { ConfirmDialog, DefinitionList, EmptyRow, ErrorNotice, Field, LoadStatus, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { decimalToMinor, formatDateTime, formatDecimal, formatMoney, humanize, minorToDecimal } from '../format.ts';
-import { useLoad, usePolling } from '../hooks.ts';
+import { useAction, useLoad, usePolling } from '../hooks.ts';
 import { useIsAdmin } from '../session.tsx';
 import type { Accepted, CallbackView, PaymentDetail as Detail } from '../types.ts';
 
@@ -53,8 +41,7 @@ export default function PaymentDetail() {
   if (!data) {
     return (
       <Page title={`Payment ${paymentId}`}>
-        <ErrorNotice error={detail.error} title="The payment could not be loaded" />
-        {detail.loading ? <Loading /> : null}
+        <LoadStatus load={detail} errorTitle="The payment could not be loaded" />
         <p>
           <Link to="/payments">Back to payments</Link>
         </p>
@@ -185,8 +172,7 @@ function Actions({ detail, projectId, isAdmin, onStarted }: { detail: Detail; pr
   const [description, setDescription] = useState('');
   const [amountError, setAmountError] = useState<string>();
   const [pending, setPending] = useState<Action>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const confirmation = useAction();
 
   const available = BigInt(payment.available_for_refund_minor || '0');
   const canHold = payment.status === 'awaiting capture';
@@ -199,15 +185,13 @@ function Actions({ detail, projectId, isAdmin, onStarted }: { detail: Detail; pr
     if ('error' in parsed) return setAmountError(parsed.error);
     if (parsed.minor > available) return setAmountError(`At most ${formatMoney(available, payment.currency)} can be refunded.`);
     setAmountError(undefined);
-    setError(undefined);
+    confirmation.clearError();
     setPending({ kind: 'refund', amountMinor: parsed.minor, description: description.trim() });
   }
 
   async function confirm() {
     if (!pending) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await confirmation.run(async () => {
       const path = `/projects/${segment(projectId)}/payments/${segment(payment.payment_id)}/${pending.kind}`;
       const body =
         pending.kind === 'refund'
@@ -224,11 +208,7 @@ function Actions({ detail, projectId, isAdmin, onStarted }: { detail: Detail; pr
       setAmount('');
       setDescription('');
       onStarted(`${what} (request ${accepted.request_id}). Its result appears in the operations below.`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -253,23 +233,15 @@ function Actions({ detail, projectId, isAdmin, onStarted }: { detail: Detail; pr
       ) : null}
       {isAdmin && canRefund ? (
         <form onSubmit={askRefund} className="stack" aria-label="Refund">
-          <Field
+          <AmountField
+            id="refund-amount"
             label={`Refund amount (${payment.currency})`}
-            htmlFor="refund-amount"
             hint={`Up to ${formatMoney(available, payment.currency)}. Leave empty to refund all of it.`}
             error={amountError}
-          >
-            <input
-              id="refund-amount"
-              inputMode="decimal"
-              autoComplete="off"
-              value={amount}
-              placeholder={minorToDecimal(available, payment.currency)}
-              onChange={(event) => setAmount(event.target.value)}
-              aria-invalid={!!amountError}
-              aria-describedby={describedBy('refund-amount', true, amountError)}
-            />
-          </Field>
+            value={amount}
+            placeholder={minorToDecimal(available, payment.currency)}
+            onChange={(event) => setAmount(event.target.value)}
+          />
           <Field label="Reason (optional)" htmlFor="refund-description">
             <input id="refund-description" maxLength={255} value={description} onChange={(event) => setDescription(event.target.value)} />
           </Field>
@@ -283,12 +255,12 @@ function Actions({ detail, projectId, isAdmin, onStarted }: { detail: Detail; pr
         title={pending?.kind === 'refund' ? 'Refund this payment?' : pending?.kind === 'capture' ? 'Capture this payment?' : 'Release this hold?'}
         confirmLabel={pending?.kind === 'refund' ? 'Refund' : pending?.kind === 'capture' ? 'Capture' : 'Release hold'}
         tone={pending?.kind === 'capture' ? 'primary' : 'danger'}
-        busy={busy}
-        error={error}
+        busy={confirmation.busy}
+        error={confirmation.error}
         onConfirm={() => void confirm()}
         onClose={() => {
           setPending(undefined);
-          setError(undefined);
+          confirmation.clearError();
         }}
       >
         {pending?.kind === 'refund' ? (
@@ -309,21 +281,14 @@ function Actions({ detail, projectId, isAdmin, onStarted }: { detail: Detail; pr
 }
 
 function CallbackItem({ callback, projectId, isAdmin, onResent }: { callback: CallbackView; projectId: string; isAdmin: boolean; onResent(message: string): void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const resending = useAction();
   const last = callback.delivery_attempts[callback.delivery_attempts.length - 1];
 
   async function resend() {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await resending.run(async () => {
       await api.post(`/projects/${segment(projectId)}/callbacks/${callback.id}/resend`, {});
       onResent(`Callback #${callback.id} is being sent again.`);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -335,8 +300,8 @@ function CallbackItem({ callback, projectId, isAdmin, onResent }: { callback: Ca
           {callback.operation_id ? ` · operation #${callback.operation_id}` : ''}
         </span>
         {isAdmin ? (
-          <button type="button" className="button button-secondary button-small" onClick={() => void resend()} disabled={busy || !callback.url}>
-            {busy ? 'Resending…' : 'Resend'}
+          <button type="button" className="button button-secondary button-small" onClick={() => void resend()} disabled={resending.busy || !callback.url}>
+            {resending.busy ? 'Resending…' : 'Resend'}
           </button>
         ) : null}
       </div>
@@ -349,7 +314,7 @@ function CallbackItem({ callback, projectId, isAdmin, onResent }: { callback: Ca
         {last ? ` · last answer ${last.http_status ?? 'none'}` : ''}
       </p>
       <p className="callback-url mono">{callback.url || '(no URL)'}</p>
-      <ErrorNotice error={error} title="Resend failed" />
+      <ErrorNotice error={resending.error} title="Resend failed" />
       <details>
         <summary>Delivery attempts ({callback.delivery_attempts.length})</summary>
         <TableWrap label={`Delivery attempts of callback ${callback.id}`}>

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api, segment } from '../api.ts';
+import { AmountField, CurrencySelect, InputField } from '../components/Fields.tsx';
 import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
-import { CopyButton, describedBy, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
-import { currencyCodes, decimalToMinor, formatDateTime, formatMoney } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { CopyButton, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { decimalToMinor, formatDateTime, formatMoney } from '../format.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import { useIsAdmin } from '../session.tsx';
 import type { PaymentLinkView } from '../types.ts';
 
@@ -37,12 +38,11 @@ export default function PaymentLinks() {
   );
   const [form, setForm] = useState<Form>(emptyForm);
   const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const creating = useAction();
   const [created, setCreated] = useState<PaymentLinkView>();
 
-  const set = (key: 'amount' | 'currency' | 'description' | 'expiresAt') => (event: { target: { value: string } }) =>
-    setForm((current) => ({ ...current, [key]: event.target.value }));
+  const setValue = (key: 'amount' | 'currency' | 'description' | 'expiresAt') => (value: string) => setForm((current) => ({ ...current, [key]: value }));
+  const set = (key: 'amount' | 'description' | 'expiresAt') => (event: { target: { value: string } }) => setValue(key)(event.target.value);
 
   async function create(event: FormEvent) {
     event.preventDefault();
@@ -59,10 +59,8 @@ export default function PaymentLinks() {
     }
     setErrors(found);
     if (Object.keys(found).length || 'error' in parsed) return;
-    setBusy(true);
-    setError(undefined);
     setCreated(undefined);
-    try {
+    await creating.run(async () => {
       const answer = await api.post<{ link: PaymentLinkView }>(`/projects/${segment(projectId)}/payment-links`, {
         amount: Number(parsed.minor),
         currency: form.currency,
@@ -73,11 +71,7 @@ export default function PaymentLinks() {
       setCreated(answer.link);
       setForm((current) => ({ ...emptyForm, currency: current.currency }));
       await links.reload();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -145,44 +139,27 @@ export default function PaymentLinks() {
           </Notice>
         ) : null}
         <form onSubmit={create} className="form-grid" aria-label="Create a payment link">
-          <Field label="Amount" htmlFor="link-amount" error={errors.amount}>
-            <input
-              id="link-amount"
-              inputMode="decimal"
-              autoComplete="off"
-              value={form.amount}
-              onChange={set('amount')}
-              required
-              aria-invalid={!!errors.amount}
-              aria-describedby={describedBy('link-amount', false, errors.amount)}
-            />
-          </Field>
+          <AmountField id="link-amount" error={errors.amount} value={form.amount} onChange={set('amount')} required />
           <Field label="Currency" htmlFor="link-currency">
-            <select id="link-currency" value={form.currency} onChange={set('currency')}>
-              {currencyCodes.map((code) => (
-                <option key={code}>{code}</option>
-              ))}
-            </select>
+            <CurrencySelect id="link-currency" value={form.currency} onChange={setValue('currency')} />
           </Field>
-          <Field label="Description" htmlFor="link-description" hint="Shown to the customer on the Payment Page.">
-            <input
-              id="link-description"
-              value={form.description}
-              onChange={set('description')}
-              maxLength={255}
-              aria-describedby={describedBy('link-description', true)}
-            />
-          </Field>
-          <Field label="Expires" htmlFor="link-expires" hint="Optional, your local time. Leave empty for a link that does not expire." error={errors.expiresAt}>
-            <input
-              id="link-expires"
-              type="datetime-local"
-              value={form.expiresAt}
-              onChange={set('expiresAt')}
-              aria-invalid={!!errors.expiresAt}
-              aria-describedby={describedBy('link-expires', true, errors.expiresAt)}
-            />
-          </Field>
+          <InputField
+            id="link-description"
+            label="Description"
+            hint="Shown to the customer on the Payment Page."
+            value={form.description}
+            onChange={set('description')}
+            maxLength={255}
+          />
+          <InputField
+            id="link-expires"
+            label="Expires"
+            hint="Optional, your local time. Leave empty for a link that does not expire."
+            error={errors.expiresAt}
+            type="datetime-local"
+            value={form.expiresAt}
+            onChange={set('expiresAt')}
+          />
           <fieldset>
             <legend>Use</legend>
             <label className="choice">
@@ -191,12 +168,12 @@ export default function PaymentLinks() {
             </label>
           </fieldset>
           <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={busy || !isAdmin || projectId === undefined}>
-              {busy ? 'Creating…' : 'Create link'}
+            <button type="submit" className="button button-primary" disabled={creating.busy || !isAdmin || projectId === undefined}>
+              {creating.busy ? 'Creating…' : 'Create link'}
             </button>
           </div>
         </form>
-        <ErrorNotice error={error} title="The link was not created" />
+        <ErrorNotice error={creating.error} title="The link was not created" />
       </Section>
     </Page>
   );

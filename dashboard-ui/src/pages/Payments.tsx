@@ -3,7 +3,8 @@ import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { paymentStatuses } from '../../../src/domain/statuses.ts';
 import { api, apiUrl } from '../api.ts';
 import { ProjectSelect, useProjectName } from '../components/ProjectSelect.tsx';
-import { EmptyRow, ErrorNotice, Loading, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { DateRangeFields, FilterBar, InputField, ModeField } from '../components/Fields.tsx';
+import { EmptyRow, Field, LoadStatus, Page, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { dayAfter, formatDateTime, formatDecimal, humanize } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { paymentPath } from '../links.ts';
@@ -63,7 +64,8 @@ export default function Payments() {
     apply(draft);
   }
 
-  const set = (key: FilterKey) => (event: { target: { value: string } }) => setDraft((current) => ({ ...current, [key]: event.target.value }));
+  const setValue = (key: FilterKey) => (value: string) => setDraft((current) => ({ ...current, [key]: value }));
+  const set = (key: FilterKey) => (event: { target: { value: string } }) => setValue(key)(event.target.value);
   const exportQuery = apiQuery(applied, null);
   delete exportQuery.limit;
   delete exportQuery.cursor;
@@ -78,31 +80,19 @@ export default function Payments() {
         </a>
       }
     >
-      <form className="filters" onSubmit={submit} aria-label="Filter payments" role="search">
-        <div className="field field-wide">
-          <label htmlFor="filter-q">Search</label>
-          <input
-            id="filter-q"
-            type="search"
-            value={draft.q}
-            onChange={set('q')}
-            placeholder="Payment ID, customer ID or account"
-            aria-describedby="filter-q-hint"
-          />
-          <p className="hint" id="filter-q-hint">
-            Exact match on the payment ID, the customer ID or the account number.
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-from">From</label>
-          <input id="filter-from" type="date" value={draft.from} onChange={set('from')} />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-to">To (inclusive)</label>
-          <input id="filter-to" type="date" value={draft.to} onChange={set('to')} min={draft.from || undefined} />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-status">Status</label>
+      <FilterBar label="Filter payments" search onSubmit={submit}>
+        <InputField
+          id="filter-q"
+          label="Search"
+          hint="Exact match on the payment ID, the customer ID or the account number."
+          wide
+          type="search"
+          value={draft.q}
+          onChange={set('q')}
+          placeholder="Payment ID, customer ID or account"
+        />
+        <DateRangeFields idPrefix="filter" from={draft.from} to={draft.to} onFromChange={setValue('from')} onToChange={setValue('to')} />
+        <Field label="Status" htmlFor="filter-status">
           <select id="filter-status" value={draft.status} onChange={set('status')}>
             <option value="">Any status</option>
             {paymentStatuses.map((status) => (
@@ -111,43 +101,32 @@ export default function Payments() {
               </option>
             ))}
           </select>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-type">Type</label>
+        </Field>
+        <Field label="Type" htmlFor="filter-type">
           <select id="filter-type" value={draft.type} onChange={set('type')}>
             <option value="">Any type</option>
             <option value="purchase">Purchase</option>
             <option value="payout">Payout</option>
             <option value="recurring">COF debit (recurring)</option>
           </select>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-method">Method</label>
+        </Field>
+        <Field label="Method" htmlFor="filter-method">
           <select id="filter-method" value={draft.method} onChange={set('method')}>
             <option value="">Any method</option>
             <option value="paypal">PayPal</option>
           </select>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-project">Project</label>
-          <ProjectSelect id="filter-project" value={draft.project_id} onChange={(value) => setDraft((current) => ({ ...current, project_id: value }))} allowAll />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-mode">Mode</label>
-          <select id="filter-mode" value={draft.mode} onChange={set('mode')}>
-            <option value="">Test and production</option>
-            <option value="test">Test</option>
-            <option value="production">Production</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-limit">Per page</label>
+        </Field>
+        <Field label="Project" htmlFor="filter-project">
+          <ProjectSelect id="filter-project" value={draft.project_id} onChange={setValue('project_id')} allowAll />
+        </Field>
+        <ModeField id="filter-mode" value={draft.mode} onChange={setValue('mode')} />
+        <Field label="Per page" htmlFor="filter-limit">
           <select id="filter-limit" value={draft.limit} onChange={set('limit')}>
             <option>25</option>
             <option>50</option>
             <option>100</option>
           </select>
-        </div>
+        </Field>
         <div className="filter-actions">
           <button type="submit" className="button button-primary">
             Apply
@@ -156,10 +135,9 @@ export default function Payments() {
             Reset
           </button>
         </div>
-      </form>
+      </FilterBar>
 
-      <ErrorNotice error={list.error} title="Payments could not be loaded" />
-      {!list.data && list.loading ? <Loading /> : null}
+      <LoadStatus load={list} errorTitle="Payments could not be loaded" />
       {list.data ? (
         <>
           <p className="result-count" role="status" aria-live="polite">

@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api, segment } from '../api.ts';
+import { AmountField, CurrencySelect, InputField } from '../components/Fields.tsx';
 import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
-import { ConfirmDialog, describedBy, Field, Notice, Page, Section } from '../components/ui.tsx';
-import { currencyCodes, decimalToMinor, formatMoney } from '../format.ts';
+import { ConfirmDialog, Field, Notice, Page, Section } from '../components/ui.tsx';
+import { decimalToMinor, formatMoney } from '../format.ts';
+import { useAction } from '../hooks.ts';
 import { paymentPath } from '../links.ts';
 import { useIsAdmin } from '../session.tsx';
 import type { Accepted } from '../types.ts';
@@ -41,11 +43,11 @@ export default function Payouts() {
   }));
   const [errors, setErrors] = useState<Partial<Record<keyof Form, string>>>({});
   const [confirming, setConfirming] = useState<bigint>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const sending = useAction();
   const [done, setDone] = useState<{ projectId: number; paymentId: string; requestId: string; text: string }>();
 
-  const set = (key: keyof Form) => (event: { target: { value: string } }) => setForm((current) => ({ ...current, [key]: event.target.value }));
+  const setValue = (key: keyof Form) => (value: string) => setForm((current) => ({ ...current, [key]: value }));
+  const set = (key: keyof Form) => (event: { target: { value: string } }) => setValue(key)(event.target.value);
 
   function review(event: FormEvent) {
     event.preventDefault();
@@ -58,14 +60,13 @@ export default function Payouts() {
     if (form.customerCountry && !/^[A-Z]{2}$/.test(form.customerCountry)) found.customerCountry = 'Two capital letters (ISO 3166-1), e.g. DE.';
     setErrors(found);
     if (Object.keys(found).length || 'error' in parsed) return;
-    setError(undefined);
+    sending.clearError();
     setConfirming(parsed.minor);
   }
 
   async function send() {
     if (!project || confirming === undefined) return;
-    setBusy(true);
-    try {
+    await sending.run(async () => {
       const accepted = await api.post<Accepted>(`/projects/${segment(project.id)}/payouts`, {
         payment_id: form.paymentId.trim(),
         amount: Number(confirming),
@@ -79,11 +80,7 @@ export default function Payouts() {
       setDone({ projectId: project.id, paymentId: accepted.payment_id, requestId: accepted.request_id, text: formatMoney(confirming, form.currency) });
       setConfirming(undefined);
       setForm((current) => ({ ...current, paymentId: newPaymentId(), amount: '', accountNumber: '', customerId: '', customerEmail: '', description: '' }));
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -100,71 +97,52 @@ export default function Payouts() {
           <Field label="Project" htmlFor="payout-project">
             <ProjectSelect id="payout-project" value={project ? String(project.id) : ''} onChange={chooseProject} required />
           </Field>
-          <Field label="Payment ID" htmlFor="payout-payment-id" hint="Unique within the project; your reference for this payout." error={errors.paymentId}>
-            <input
-              id="payout-payment-id"
-              value={form.paymentId}
-              onChange={set('paymentId')}
-              maxLength={255}
-              required
-              aria-invalid={!!errors.paymentId}
-              aria-describedby={describedBy('payout-payment-id', true, errors.paymentId)}
-            />
-          </Field>
-          <Field label="Amount" htmlFor="payout-amount" error={errors.amount}>
-            <input
-              id="payout-amount"
-              inputMode="decimal"
-              autoComplete="off"
-              value={form.amount}
-              onChange={set('amount')}
-              required
-              aria-invalid={!!errors.amount}
-              aria-describedby={describedBy('payout-amount', false, errors.amount)}
-            />
-          </Field>
+          <InputField
+            id="payout-payment-id"
+            label="Payment ID"
+            hint="Unique within the project; your reference for this payout."
+            error={errors.paymentId}
+            value={form.paymentId}
+            onChange={set('paymentId')}
+            maxLength={255}
+            required
+          />
+          <AmountField id="payout-amount" error={errors.amount} value={form.amount} onChange={set('amount')} required />
           <Field label="Currency" htmlFor="payout-currency">
-            <select id="payout-currency" value={form.currency} onChange={set('currency')}>
-              {currencyCodes.map((code) => (
-                <option key={code}>{code}</option>
-              ))}
-            </select>
+            <CurrencySelect id="payout-currency" value={form.currency} onChange={setValue('currency')} />
           </Field>
-          <Field label="Receiver's PayPal account" htmlFor="payout-account" hint="PayPal email address or PayPal account ID." error={errors.accountNumber}>
-            <input
-              id="payout-account"
-              value={form.accountNumber}
-              onChange={set('accountNumber')}
-              maxLength={255}
-              required
-              aria-invalid={!!errors.accountNumber}
-              aria-describedby={describedBy('payout-account', true, errors.accountNumber)}
-            />
-          </Field>
-          <Field label="Customer ID" htmlFor="payout-customer" hint="Your ID for the receiver." error={errors.customerId}>
-            <input
-              id="payout-customer"
-              value={form.customerId}
-              onChange={set('customerId')}
-              maxLength={255}
-              required
-              aria-invalid={!!errors.customerId}
-              aria-describedby={describedBy('payout-customer', true, errors.customerId)}
-            />
-          </Field>
+          <InputField
+            id="payout-account"
+            label="Receiver's PayPal account"
+            hint="PayPal email address or PayPal account ID."
+            error={errors.accountNumber}
+            value={form.accountNumber}
+            onChange={set('accountNumber')}
+            maxLength={255}
+            required
+          />
+          <InputField
+            id="payout-customer"
+            label="Customer ID"
+            hint="Your ID for the receiver."
+            error={errors.customerId}
+            value={form.customerId}
+            onChange={set('customerId')}
+            maxLength={255}
+            required
+          />
           <Field label="Customer email (optional)" htmlFor="payout-email">
             <input id="payout-email" type="email" value={form.customerEmail} onChange={set('customerEmail')} maxLength={254} />
           </Field>
-          <Field label="Customer country (optional)" htmlFor="payout-country" hint="ISO 3166-1 alpha-2, e.g. DE." error={errors.customerCountry}>
-            <input
-              id="payout-country"
-              value={form.customerCountry}
-              onChange={(event) => setForm((current) => ({ ...current, customerCountry: event.target.value.toUpperCase() }))}
-              maxLength={2}
-              aria-invalid={!!errors.customerCountry}
-              aria-describedby={describedBy('payout-country', true, errors.customerCountry)}
-            />
-          </Field>
+          <InputField
+            id="payout-country"
+            label="Customer country (optional)"
+            hint="ISO 3166-1 alpha-2, e.g. DE."
+            error={errors.customerCountry}
+            value={form.customerCountry}
+            onChange={(event) => setValue('customerCountry')(event.target.value.toUpperCase())}
+            maxLength={2}
+          />
           <Field label="Description (optional)" htmlFor="payout-description">
             <input id="payout-description" value={form.description} onChange={set('description')} maxLength={255} />
           </Field>
@@ -179,12 +157,12 @@ export default function Payouts() {
         isOpen={confirming !== undefined}
         title="Send this payout?"
         confirmLabel="Send payout"
-        busy={busy}
-        error={error}
+        busy={sending.busy}
+        error={sending.error}
         onConfirm={() => void send()}
         onClose={() => {
           setConfirming(undefined);
-          setError(undefined);
+          sending.clearError();
         }}
       >
         <p>

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { api, apiUrl } from '../api.ts';
+import { DateRangeFields } from '../components/Fields.tsx';
 import { ProjectSelect, useProjectName } from '../components/ProjectSelect.tsx';
-import { ConfirmDialog, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, TableWrap } from '../components/ui.tsx';
+import { ConfirmDialog, EmptyRow, ErrorNotice, Field, LoadStatus, Notice, Page, Section, TableWrap } from '../components/ui.tsx';
 import { dayAfter, daysAgo, formatBytes, formatDate, formatDateTime, humanize, isoDay } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import { useIsAdmin } from '../session.tsx';
 import type { ReportView, ScheduleView } from '../types.ts';
 
@@ -12,34 +13,41 @@ import type { ReportView, ScheduleView } from '../types.ts';
  * so it can be downloaded again), the list of stored reports (one-time and
  * scheduled), and daily / weekly / monthly schedules.
  */
+type ReportKind = 'payments' | 'operations';
+
+function ReportKindSelect({ id, value, onChange }: { id: string; value: ReportKind; onChange(kind: ReportKind): void }) {
+  return (
+    <select id={id} value={value} onChange={(event) => onChange(event.target.value as ReportKind)}>
+      <option value="payments">Payments</option>
+      <option value="operations">Operations</option>
+    </select>
+  );
+}
+
 export default function Reports() {
   const isAdmin = useIsAdmin();
   const projectName = useProjectName();
   const reports = useLoad((signal) => api.get<{ reports: ReportView[] }>('/reports', undefined, { signal }), []);
   const schedules = useLoad((signal) => api.get<{ schedules: ScheduleView[] }>('/report-schedules', undefined, { signal }), []);
 
-  const [kind, setKind] = useState<'payments' | 'operations'>('payments');
+  const [kind, setKind] = useState<ReportKind>('payments');
   const [projectId, setProjectId] = useState('');
   const [from, setFrom] = useState(isoDay(daysAgo(29)));
   const [to, setTo] = useState(isoDay(new Date()));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const generation = useAction();
   const [made, setMade] = useState<ReportView>();
 
-  const [scheduleKind, setScheduleKind] = useState<'payments' | 'operations'>('payments');
+  const [scheduleKind, setScheduleKind] = useState<ReportKind>('payments');
   const [frequency, setFrequency] = useState<'daily' | 'weekly' | 'monthly'>('daily');
   const [scheduleProject, setScheduleProject] = useState('');
-  const [scheduleError, setScheduleError] = useState<unknown>();
-  const [scheduleBusy, setScheduleBusy] = useState(false);
+  const scheduling = useAction();
   const [deleting, setDeleting] = useState<ScheduleView>();
-  const [deleteError, setDeleteError] = useState<unknown>();
+  const deletion = useAction();
 
   async function generate(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setMade(undefined);
-    try {
+    await generation.run(async () => {
       const answer = await api.post<{ report: ReportView }>('/reports', {
         kind,
         from,
@@ -48,36 +56,24 @@ export default function Reports() {
       });
       setMade(answer.report);
       await reports.reload();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   async function schedule(event: FormEvent) {
     event.preventDefault();
-    setScheduleBusy(true);
-    setScheduleError(undefined);
-    try {
+    await scheduling.run(async () => {
       await api.post('/report-schedules', { kind: scheduleKind, frequency, ...(scheduleProject ? { project_id: Number(scheduleProject) } : {}) });
       await schedules.reload();
-    } catch (failure) {
-      setScheduleError(failure);
-    } finally {
-      setScheduleBusy(false);
-    }
+    });
   }
 
   async function remove() {
     if (!deleting) return;
-    try {
+    await deletion.run(async () => {
       await api.delete(`/report-schedules/${deleting.id}`);
       setDeleting(undefined);
       await schedules.reload();
-    } catch (failure) {
-      setDeleteError(failure);
-    }
+    });
   }
 
   const exportQuery = { from, to: dayAfter(to), project_id: projectId || undefined };
@@ -86,30 +82,22 @@ export default function Reports() {
       <Section title="One-time report">
         <form onSubmit={generate} className="form-grid" aria-label="One-time report">
           <Field label="Content" htmlFor="report-kind">
-            <select id="report-kind" value={kind} onChange={(event) => setKind(event.target.value as typeof kind)}>
-              <option value="payments">Payments</option>
-              <option value="operations">Operations</option>
-            </select>
+            <ReportKindSelect id="report-kind" value={kind} onChange={setKind} />
           </Field>
           <Field label="Project" htmlFor="report-project">
             <ProjectSelect id="report-project" value={projectId} onChange={setProjectId} allowAll />
           </Field>
-          <Field label="From" htmlFor="report-from">
-            <input id="report-from" type="date" value={from} onChange={(event) => setFrom(event.target.value)} required />
-          </Field>
-          <Field label="To (inclusive)" htmlFor="report-to">
-            <input id="report-to" type="date" value={to} min={from} onChange={(event) => setTo(event.target.value)} required />
-          </Field>
+          <DateRangeFields idPrefix="report" from={from} to={to} onFromChange={setFrom} onToChange={setTo} required />
           <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Generating…' : 'Generate report'}
+            <button type="submit" className="button button-primary" disabled={generation.busy}>
+              {generation.busy ? 'Generating…' : 'Generate report'}
             </button>
             <a className="button button-secondary" href={apiUrl(`/exports/${kind}.csv`, exportQuery)} download>
               Download now without storing
             </a>
           </div>
         </form>
-        <ErrorNotice error={error} title="The report was not generated" />
+        <ErrorNotice error={generation.error} title="The report was not generated" />
         {made ? (
           <Notice kind="success">
             Report ready: {made.row_count} row{made.row_count === 1 ? '' : 's'}.{' '}
@@ -121,8 +109,7 @@ export default function Reports() {
       </Section>
 
       <Section title="Stored reports">
-        <ErrorNotice error={reports.error} title="Reports could not be loaded" />
-        {!reports.data && reports.loading ? <Loading /> : null}
+        <LoadStatus load={reports} errorTitle="Reports could not be loaded" />
         {reports.data ? (
           <TableWrap label="Stored reports">
             <table>
@@ -174,10 +161,7 @@ export default function Reports() {
         {isAdmin ? (
           <form onSubmit={schedule} className="form-grid" aria-label="New schedule">
             <Field label="Content" htmlFor="schedule-kind">
-              <select id="schedule-kind" value={scheduleKind} onChange={(event) => setScheduleKind(event.target.value as typeof scheduleKind)}>
-                <option value="payments">Payments</option>
-                <option value="operations">Operations</option>
-              </select>
+              <ReportKindSelect id="schedule-kind" value={scheduleKind} onChange={setScheduleKind} />
             </Field>
             <Field label="Every" htmlFor="schedule-frequency">
               <select id="schedule-frequency" value={frequency} onChange={(event) => setFrequency(event.target.value as typeof frequency)}>
@@ -190,13 +174,13 @@ export default function Reports() {
               <ProjectSelect id="schedule-project" value={scheduleProject} onChange={setScheduleProject} allowAll />
             </Field>
             <div className="form-actions">
-              <button type="submit" className="button button-primary" disabled={scheduleBusy}>
+              <button type="submit" className="button button-primary" disabled={scheduling.busy}>
                 Add schedule
               </button>
             </div>
           </form>
         ) : null}
-        <ErrorNotice error={scheduleError} title="The schedule was not added" />
+        <ErrorNotice error={scheduling.error} title="The schedule was not added" />
         <ErrorNotice error={schedules.error} title="Schedules could not be loaded" />
         {schedules.data ? (
           <TableWrap label="Scheduled reports">
@@ -237,11 +221,11 @@ export default function Reports() {
         title="Stop this scheduled report?"
         confirmLabel="Stop schedule"
         tone="danger"
-        error={deleteError}
+        error={deletion.error}
         onConfirm={() => void remove()}
         onClose={() => {
           setDeleting(undefined);
-          setDeleteError(undefined);
+          deletion.clearError();
         }}
       >
         <p>Reports already made stay available.</p>

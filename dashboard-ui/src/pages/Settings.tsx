@@ -1,23 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, segment } from '../api.ts';
+import { FilterBar, InputField } from '../components/Fields.tsx';
 import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
-import {
-  ConfirmDialog,
-  DefinitionList,
-  describedBy,
-  ErrorNotice,
-  Field,
-  Loading,
-  ModeBadge,
-  Notice,
-  Page,
-  SecretDialog,
-  Section,
-  StatusBadge,
-  TableWrap,
-} from '../components/ui.tsx';
+import { ConfirmDialog, DefinitionList, ErrorNotice, Field, LoadStatus, ModeBadge, Notice, Page, SecretDialog, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDate, formatDateTime, formatDuration, humanize } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import { useIsAdmin, useSession } from '../session.tsx';
 import type { PciSummaryView, ProjectView } from '../types.ts';
 
@@ -58,15 +45,13 @@ export default function Settings() {
 
   return (
     <Page title="Project settings" description="Callbacks, hold policy and the secret key that signs requests and callbacks.">
-      <form className="filters" aria-label="Choose a project" onSubmit={(event) => event.preventDefault()}>
-        <div className="field field-wide">
-          <label htmlFor="settings-project">Project</label>
+      <FilterBar label="Choose a project">
+        <Field label="Project" htmlFor="settings-project" wide>
           <ProjectSelect id="settings-project" value={project ? String(project.id) : ''} onChange={chooseProject} />
-        </div>
-      </form>
+        </Field>
+      </FilterBar>
       {!isAdmin ? <Notice kind="info">Your role (viewer) can see these settings; an admin can change them.</Notice> : null}
-      <ErrorNotice error={detail.error} title="The project could not be loaded" />
-      {!current && detail.loading ? <Loading /> : null}
+      <LoadStatus load={detail} errorTitle="The project could not be loaded" />
       {current ? (
         <>
           <Section title="Project">
@@ -143,55 +128,43 @@ export function pciName(kind: string): string {
 
 function CallbackSettings({ project, isAdmin, onSaved }: { project: ProjectView; isAdmin: boolean; onSaved(): Promise<void> }) {
   const [url, setUrl] = useState(project.callback_url ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const saving = useAction();
   const [saved, setSaved] = useState(false);
   useEffect(() => setUrl(project.callback_url ?? ''), [project.callback_url]);
 
   async function save(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setSaved(false);
-    try {
+    await saving.run(async () => {
       await api.patch(`/projects/${segment(project.id)}/settings`, { callback_url: url.trim() === '' ? null : url.trim() });
       setSaved(true);
       await onSaved();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
     <Section title="Callbacks">
       <form onSubmit={save} className="stack" aria-label="Callback settings">
-        <Field
+        <InputField
+          id="callback-url"
           label="Callback URL"
-          htmlFor="callback-url"
           hint="Where payment results are POSTed (signed JSON). Only HTTP 200 counts as delivered. Leave empty to send none."
-        >
-          <input
-            id="callback-url"
-            type="url"
-            inputMode="url"
-            value={url}
-            onChange={(event) => setUrl(event.target.value)}
-            placeholder="https://shop.example/gatehouse/callbacks"
-            disabled={!isAdmin}
-            aria-describedby={describedBy('callback-url', true)}
-          />
-        </Field>
+          type="url"
+          inputMode="url"
+          value={url}
+          onChange={(event) => setUrl(event.target.value)}
+          placeholder="https://shop.example/gatehouse/callbacks"
+          disabled={!isAdmin}
+        />
         {isAdmin ? (
           <div>
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Saving…' : 'Save callback URL'}
+            <button type="submit" className="button button-primary" disabled={saving.busy}>
+              {saving.busy ? 'Saving…' : 'Save callback URL'}
             </button>
           </div>
         ) : null}
       </form>
-      <ErrorNotice error={error} title="Not saved" />
+      <ErrorNotice error={saving.error} title="Not saved" />
       {saved ? <Notice kind="success">Callback URL saved.</Notice> : null}
     </Section>
   );
@@ -200,8 +173,7 @@ function CallbackSettings({ project, isAdmin, onSaved }: { project: ProjectView;
 function HoldPolicy({ project, isAdmin, onSaved }: { project: ProjectView; isAdmin: boolean; onSaved(): Promise<void> }) {
   const [action, setAction] = useState(project.hold_expiry_action);
   const [hours, setHours] = useState(String(project.hold_period_seconds / 3600));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const saving = useAction();
   const [hoursError, setHoursError] = useState<string>();
   const [saved, setSaved] = useState(false);
 
@@ -210,18 +182,12 @@ function HoldPolicy({ project, isAdmin, onSaved }: { project: ProjectView; isAdm
     const seconds = Math.round(Number(hours) * 3600);
     if (!Number.isFinite(seconds) || seconds < 60 || seconds > 259_200) return setHoursError('Between 0.02 hours (1 minute) and 72 hours (3 days).');
     setHoursError(undefined);
-    setBusy(true);
-    setError(undefined);
     setSaved(false);
-    try {
+    await saving.run(async () => {
       await api.patch(`/projects/${segment(project.id)}/settings`, { hold_expiry_action: action, hold_period_seconds: seconds });
       setSaved(true);
       await onSaved();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -241,29 +207,28 @@ function HoldPolicy({ project, isAdmin, onSaved }: { project: ProjectView; isAdm
             <input type="radio" name="hold-action" value="capture" checked={action === 'capture'} onChange={() => setAction('capture')} /> Capture the payment
           </label>
         </fieldset>
-        <Field label="Hold period (hours)" htmlFor="hold-hours" hint="PayPal keeps holds for at most 3 days (72 hours)." error={hoursError}>
-          <input
-            id="hold-hours"
-            type="number"
-            min={0.02}
-            max={72}
-            step="any"
-            value={hours}
-            onChange={(event) => setHours(event.target.value)}
-            disabled={!isAdmin}
-            aria-invalid={!!hoursError}
-            aria-describedby={describedBy('hold-hours', true, hoursError)}
-          />
-        </Field>
+        <InputField
+          id="hold-hours"
+          label="Hold period (hours)"
+          hint="PayPal keeps holds for at most 3 days (72 hours)."
+          error={hoursError}
+          type="number"
+          min={0.02}
+          max={72}
+          step="any"
+          value={hours}
+          onChange={(event) => setHours(event.target.value)}
+          disabled={!isAdmin}
+        />
         {isAdmin ? (
           <div>
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Saving…' : 'Save hold policy'}
+            <button type="submit" className="button button-primary" disabled={saving.busy}>
+              {saving.busy ? 'Saving…' : 'Save hold policy'}
             </button>
           </div>
         ) : null}
       </form>
-      <ErrorNotice error={error} title="Not saved" />
+      <ErrorNotice error={saving.error} title="Not saved" />
       {saved ? <Notice kind="success">Hold policy saved.</Notice> : null}
     </Section>
   );
@@ -272,24 +237,17 @@ function HoldPolicy({ project, isAdmin, onSaved }: { project: ProjectView; isAdm
 function SecretKey({ project, isAdmin, onRotated }: { project: ProjectView; isAdmin: boolean; onRotated(): Promise<void> }) {
   const [overlap, setOverlap] = useState('86400');
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const rotation = useAction();
   const [rotated, setRotated] = useState<{ secret_key: string; previous_secret_key_valid_until: string }>();
 
   async function rotate() {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await rotation.run(async () => {
       const answer = await api.post<{ secret_key: string; previous_secret_key_valid_until: string }>(`/projects/${segment(project.id)}/secret-key/rotate`, {
         overlap_seconds: Number(overlap),
       });
       setConfirming(false);
       setRotated(answer);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -323,12 +281,12 @@ function SecretKey({ project, isAdmin, onRotated }: { project: ProjectView; isAd
         title="Rotate the secret key?"
         confirmLabel="Rotate key"
         tone="danger"
-        busy={busy}
-        error={error}
+        busy={rotation.busy}
+        error={rotation.error}
         onConfirm={() => void rotate()}
         onClose={() => {
           setConfirming(false);
-          setError(undefined);
+          rotation.clearError();
         }}
       >
         <p>

@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../api.ts';
-import { ConfirmDialog, describedBy, EmptyRow, ErrorNotice, Field, Loading, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { NewPasswordField, NewUserForm } from '../components/UserForm.tsx';
+import { ConfirmDialog, EmptyRow, LoadStatus, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDateTime, roleLabels } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useAction, useLoad } from '../hooks.ts';
 import { useMe } from '../session.tsx';
 import type { UserView } from '../types.ts';
 
@@ -16,57 +17,25 @@ type Change = { user: UserView; kind: 'role'; role: string } | { user: UserView;
 export default function Users() {
   const me = useMe();
   const users = useLoad((signal) => api.get<{ users: UserView[] }>('/users', undefined, { signal }), []);
-  const [email, setEmail] = useState('');
-  const [role, setRole] = useState('merchant_viewer');
-  const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [added, setAdded] = useState<string>();
   const [change, setChange] = useState<Change>();
-  const [changeBusy, setChangeBusy] = useState(false);
-  const [changeError, setChangeError] = useState<unknown>();
+  const changing = useAction();
   const [newPassword, setNewPassword] = useState('');
-
-  async function add(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setAdded(undefined);
-    try {
-      const answer = await api.post<{ user: UserView }>('/users', { email: email.trim(), role, password });
-      setAdded(answer.user.email);
-      setEmail('');
-      setPassword('');
-      await users.reload();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  }
 
   async function apply() {
     if (!change) return;
-    setChangeBusy(true);
-    setChangeError(undefined);
-    try {
+    await changing.run(async () => {
       const body = change.kind === 'role' ? { role: change.role } : change.kind === 'access' ? { disabled: change.disabled } : { password: newPassword };
       await api.patch(`/users/${change.user.id}`, body);
       setChange(undefined);
       setNewPassword('');
       await users.reload();
-    } catch (failure) {
-      setChangeError(failure);
-    } finally {
-      setChangeBusy(false);
-    }
+    });
   }
 
   return (
     <Page title="Users" description="Who can sign in to your Dashboard. Admins can change payments and settings; viewers can only look.">
       <Section title="Users">
-        <ErrorNotice error={users.error} title="Users could not be loaded" />
-        {!users.data && users.loading ? <Loading /> : null}
+        <LoadStatus load={users} errorTitle="Users could not be loaded" />
         {users.data ? (
           <TableWrap label="Users">
             <table>
@@ -131,36 +100,16 @@ export default function Users() {
       </Section>
 
       <Section title="Add a user">
-        <form onSubmit={add} className="form-grid" aria-label="Add a user">
-          <Field label="Email" htmlFor="new-user-email">
-            <input id="new-user-email" type="email" autoComplete="off" required value={email} onChange={(event) => setEmail(event.target.value)} />
-          </Field>
-          <Field label="Role" htmlFor="new-user-role">
-            <select id="new-user-role" value={role} onChange={(event) => setRole(event.target.value)}>
-              <option value="merchant_viewer">Viewer (read only)</option>
-              <option value="merchant_admin">Admin</option>
-            </select>
-          </Field>
-          <Field label="First password" htmlFor="new-user-password" hint="At least 12 characters. Give it to the person over a separate channel.">
-            <input
-              id="new-user-password"
-              type="password"
-              autoComplete="new-password"
-              minLength={12}
-              required
-              value={password}
-              onChange={(event) => setPassword(event.target.value)}
-              aria-describedby={describedBy('new-user-password', true)}
-            />
-          </Field>
-          <div className="form-actions">
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Adding…' : 'Add user'}
-            </button>
-          </div>
-        </form>
-        <ErrorNotice error={error} title="The user was not added" />
-        {added ? <Notice kind="success">{added} can now sign in.</Notice> : null}
+        <NewUserForm
+          idPrefix="new-user"
+          path="/users"
+          roles={[
+            { value: 'merchant_viewer', label: 'Viewer (read only)' },
+            { value: 'merchant_admin', label: 'Admin' },
+          ]}
+          passwordNote="Give it to the person over a separate channel."
+          onAdded={users.reload}
+        />
       </Section>
 
       <ConfirmDialog
@@ -174,32 +123,21 @@ export default function Users() {
         }
         confirmLabel={change?.kind === 'password' ? 'Set password' : 'Confirm'}
         tone={change?.kind === 'access' && change.disabled ? 'danger' : 'primary'}
-        busy={changeBusy}
-        error={changeError}
+        busy={changing.busy}
+        error={changing.error}
         onConfirm={() => void apply()}
         onClose={() => {
           setChange(undefined);
-          setChangeError(undefined);
+          changing.clearError();
           setNewPassword('');
         }}
       >
         {change?.kind === 'password' ? (
-          <Field label="New password" htmlFor="reset-password" hint="At least 12 characters. Their sessions end.">
-            <input
-              id="reset-password"
-              type="password"
-              autoComplete="new-password"
-              minLength={12}
-              value={newPassword}
-              onChange={(event) => setNewPassword(event.target.value)}
-              aria-describedby={describedBy('reset-password', true)}
-            />
-          </Field>
+          <NewPasswordField id="reset-password" label="New password" note="Their sessions end." value={newPassword} onChange={setNewPassword} required={false} />
         ) : (
           <p>Their sessions end, and they sign in again with the new {change?.kind === 'role' ? 'role' : 'access'}.</p>
         )}
       </ConfirmDialog>
     </Page>
   );
-
 }
