@@ -15,7 +15,7 @@ import { killAll, startNode } from '../test/support/nodes.ts';
 import { actAtApprovalPage, authBody, saleBody, startCallbackReceiver, startTestPlatform, type TestPlatform } from '../test/support/platform.ts';
 
 /**
- * `npm run test:reliability [-- --long] [--seed N]`: figures for the promises
+ * `npm run test:reliability [-- --long] [--seed N] [--only crashes,...]`: figures for the promises
  * that matter most, each with its trial count. Short by default (CI), long on
  * demand. Every random choice comes from one seed, printed, so a failing run
  * replays. Exits non-zero when any figure shows a broken promise.
@@ -23,6 +23,16 @@ import { actAtApprovalPage, authBody, saleBody, startCallbackReceiver, startTest
 const long = process.argv.includes('--long');
 const seedArgument = process.argv.indexOf('--seed');
 const seed = seedArgument > 0 ? Number(process.argv[seedArgument + 1]) : Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
+/** `--only money,faults,fuzz,callbacks,crashes,secrets`: run just these sections (e.g. the long crash trials alone). */
+const sections = ['money', 'faults', 'fuzz', 'callbacks', 'crashes', 'secrets'] as const;
+type Section = (typeof sections)[number];
+const onlyArgument = process.argv.indexOf('--only');
+const only = onlyArgument > 0 ? new Set(process.argv[onlyArgument + 1].split(',')) : undefined;
+for (const name of only ?? []) {
+  if (!(sections as readonly string[]).includes(name)) throw new Error(`--only: unknown section ${name} (${sections.join(', ')})`);
+}
+const runs = (section: Section) => only === undefined || only.has(section);
+
 const trials = {
   refundRaces: long ? 1_000 : 10,
   captureCancelRaces: long ? 100 : 5,
@@ -327,7 +337,7 @@ function secrets(): void {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`reliability: ${long ? 'long' : 'short'} run, seed ${seed} (replay: npm run test:reliability -- ${long ? '--long ' : ''}--seed ${seed})\n`);
+  process.stdout.write(`reliability: ${long ? 'long' : 'short'} run, seed ${seed} (replay: npm run test:reliability -- ${long ? '--long ' : ''}--seed ${seed}${only ? ` --only ${[...only].join(',')}` : ''})\n`);
   let embedded: EmbeddedDatabase | undefined;
   let embeddedDir: string | undefined;
   if (!process.env.DATABASE_URL) {
@@ -338,16 +348,16 @@ async function main(): Promise<void> {
   try {
     const gh = await startTestPlatform({ rateLimitPerMinute: 100_000_000 }, logger);
     try {
-      await moneyRaces(gh);
-      await providerFaults(gh);
-      await fuzz(gh);
+      if (runs('money')) await moneyRaces(gh);
+      if (runs('faults')) await providerFaults(gh);
+      if (runs('fuzz')) await fuzz(gh);
     } finally {
       await rememberSecrets(gh.platform.context.pool);
       await gh.stop();
     }
-    await receiverDown();
-    await crashes();
-    secrets();
+    if (runs('callbacks')) await receiverDown();
+    if (runs('crashes')) await crashes();
+    if (runs('secrets')) secrets();
   } finally {
     if (embedded) await embedded.stop();
     if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });
