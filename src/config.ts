@@ -45,6 +45,17 @@ export interface Config {
   bodyLimitBytes: number;
   /** Requests per minute per client address (a flood guard, well above any honest merchant's rate). */
   rateLimitPerMinute: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate
+   * limit, audit log, Payment Page): false (none, the default), true (any),
+   * or a comma-separated list of addresses/CIDRs. Fastify's `trustProxy`.
+   */
+  trustProxy: boolean | string;
+}
+
+function trustProxySetting(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  return raw === 'true' ? true : raw;
 }
 
 function integer(name: string, fallback: number): number {
@@ -86,6 +97,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     seedDemoProject: process.env.SEED_DEMO_PROJECT !== 'false',
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 300_000),
+    trustProxy: trustProxySetting(process.env.TRUST_PROXY),
     ...overrides,
   };
 }

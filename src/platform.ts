@@ -83,6 +83,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     // Never coerce, strip or default: the signature covers the body as sent.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
+    trustProxy: config.trustProxy,
   });
   const internalUrl = `http://127.0.0.1:${config.port}`;
   const paypal = createPaypalMethod({

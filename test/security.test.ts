@@ -229,4 +229,29 @@ describe('flood limit', () => {
       await limited.stop();
     }
   });
+
+  test('behind a trusted proxy (TRUST_PROXY) the limit counts each client of X-Forwarded-For, never the proxy as a whole', async () => {
+    const statusesFor = async (baseUrl: string) => {
+      const statuses: number[] = [];
+      for (let index = 0; index < 30; index += 1) {
+        const client = `203.0.113.${index % 3}`;
+        const response = await fetch(`${baseUrl}/v2/payment/status`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': client }, body: '{}' });
+        statuses.push(response.status);
+        await response.body?.cancel();
+      }
+      return statuses.filter((status) => status === 429).length;
+    };
+    const proxied = await startTestPlatform({ rateLimitPerMinute: 10, trustProxy: '127.0.0.1' });
+    try {
+      assert.equal(await statusesFor(proxied.baseUrl), 0, 'three clients, ten requests each: none over its own limit');
+    } finally {
+      await proxied.stop();
+    }
+    const untrusted = await startTestPlatform({ rateLimitPerMinute: 10 });
+    try {
+      assert.equal(await statusesFor(untrusted.baseUrl), 20, 'without TRUST_PROXY a forged X-Forwarded-For changes nothing: one address, 30 requests');
+    } finally {
+      await untrusted.stop();
+    }
+  });
 });
