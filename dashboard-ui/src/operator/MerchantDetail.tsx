@@ -4,7 +4,7 @@ import { api, segment } from '../api.ts';
 import { DefinitionList, describedBy, EmptyRow, ErrorNotice, Field, Loading, ModeBadge, Notice, Page, SecretDialog, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDate, formatDateTime, roleLabels } from '../format.ts';
 import { useLoad } from '../hooks.ts';
-import { pciName } from '../pages/Settings.tsx';
+import { pciName } from '../components/PciStatus.tsx';
 import type { MerchantView, PciSummaryView, ProjectView, UserView } from '../types.ts';
 
 /**
