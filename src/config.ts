@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Secret } from './domain/secret.ts';
 
 /**
  * Every setting comes from the environment; README's configuration table
@@ -51,6 +52,12 @@ export interface Config {
    * or a comma-separated list of addresses/CIDRs. Fastify's `trustProxy`.
    */
   trustProxy: boolean | string;
+  /** SMTP server for notification e-mails (`smtp://` or `smtps://`, credentials in the URL); unset: in-app notifications only. */
+  smtpUrl: Secret | undefined;
+  /** Sender of notification e-mails. */
+  smtpFrom: string;
+  /** How often each node sweeps PCI DSS documents for reminders that fell due (they are day-granular). */
+  reminderSweepIntervalMs: number;
 }
 
 function trustProxySetting(raw: string | undefined): boolean | string {
@@ -98,6 +105,9 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1_048_576),
     rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 300_000),
     trustProxy: trustProxySetting(process.env.TRUST_PROXY),
+    smtpUrl: process.env.SMTP_URL ? new Secret(process.env.SMTP_URL) : undefined,
+    smtpFrom: process.env.SMTP_FROM || `Gatehouse <no-reply@${new URL(publicUrl).hostname}>`,
+    reminderSweepIntervalMs: integer('REMINDER_SWEEP_INTERVAL_MS', 600_000),
     ...overrides,
   };
 }

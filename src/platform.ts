@@ -24,6 +24,7 @@ import { createPool, settingOrCreate } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { logContextMixin, registerApiDocumentation, registerObservability, requestIdFor } from './observability/index.ts';
 import { paypalWebhookRoutes } from './webhooks/paypal.ts';
+import { startEmailWorker } from './notifications/email.ts';
 import { startScheduler } from './scheduler/runner.ts';
 import { testClockRoutes } from './test-clock/routes.ts';
 import { dashboardRoutes } from './dashboard/index.ts';
@@ -156,6 +157,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   });
 
   await startWorkers(context);
+  const emailWorker = await startEmailWorker(context);
   const scheduler = startScheduler(context, config.schedulerIntervalMs);
   await app.listen({ port: config.port, host: config.host });
 
@@ -168,6 +170,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
       await app.close();
       await scheduler.stop();
       await queue.stop();
+      emailWorker.close();
       await pool.end();
       await sandboxPool.end();
       if (embedded) await embedded.stop();

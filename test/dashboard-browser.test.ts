@@ -7,6 +7,7 @@ import { parse } from 'csv-parse/sync';
 import Fastify from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createMerchant, createMerchantProject } from '../src/accounts/merchants.ts';
+import { sweepPciReminders } from '../src/notifications/sweep.ts';
 import { createUser } from '../src/accounts/users.ts';
 import { dashboardContentSecurityPolicy, dashboardUiRoutes, defaultDistDirectory } from '../src/dashboard-ui/index.ts';
 import type { Project } from '../src/store/projects.ts';
@@ -427,6 +428,15 @@ describe('the Dashboard in a browser', () => {
     await screens(page, 'audit-log');
     await navigate(page, 'My account', 'My account');
     await screens(page, 'account');
+    // Shop Ltd has no PCI DSS documents yet: the sweep reminds it of both, and the header's badge says so.
+    await sweepPciReminders(gh.platform.context);
+    await navigate(page, 'Payments', 'Payments');
+    await page.getByRole('link', { name: 'Notifications, 2 unread' }).click();
+    await heading(page, 'Notifications');
+    await page.getByRole('heading', { level: 3, name: /ASV scan report is missing/ }).waitFor();
+    await screens(page, 'notifications');
+    await page.getByRole('button', { name: 'Mark all as read' }).click();
+    await page.getByRole('link', { name: 'Notifications', exact: true }).waitFor();
     // The phone menu: closed at first, opens with its button, and reaches every screen.
     await page.setViewportSize(phoneViewport);
     const menu = page.getByRole('button', { name: 'Menu' });
@@ -444,10 +454,12 @@ describe('the Dashboard in a browser', () => {
     await heading(page, 'Sign in to the Dashboard');
     await signIn(page, operatorEmail);
     await heading(page, 'Merchants');
-    await page.getByRole('link', { name: 'Shop Ltd' }).waitFor();
+    // Shop Ltd is in the merchants table and, its documents missing, twice in the table of documents to chase.
+    await page.getByRole('link', { name: 'Shop Ltd' }).first().waitFor();
+    await page.getByRole('row').filter({ hasText: 'Shop Ltd' }).filter({ hasText: 'ASV scan report is missing' }).waitFor();
     await screens(page, 'operator-merchants');
 
-    await page.getByRole('link', { name: 'Shop Ltd' }).click();
+    await page.getByRole('link', { name: 'Shop Ltd' }).first().click();
     await heading(page, 'Shop Ltd');
     await page.getByLabel('Document', { exact: true }).selectOption('asv_scan');
     await page.getByRole('button', { name: 'Record document' }).click();

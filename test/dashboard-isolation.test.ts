@@ -5,6 +5,7 @@ import { createUser } from '../src/accounts/users.ts';
 import { DashboardClient } from '../src/dashboard/client.ts';
 import { dashboardRouteTable } from '../src/dashboard/http.ts';
 import { signDataApiRequest } from '../src/data-api/index.ts';
+import { sweepPciReminders } from '../src/notifications/sweep.ts';
 import { findProject, type Project } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
 import { actAtApprovalPage, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
@@ -33,6 +34,7 @@ const other = {} as {
   userId: number;
   keyId: number;
   linkId: string;
+  notificationId: number;
 };
 
 before(async () => {
@@ -68,6 +70,9 @@ before(async () => {
   other.userId = (await adminB.post('/users', { email: 'viewer@b.example', role: 'merchant_viewer', password })).json.user.id;
   other.keyId = (await adminB.post('/data-api-keys', {})).json.key.id;
   other.linkId = (await adminB.post(`/projects/${projectB.id}/payment-links`, { amount: 1500, currency: 'USD', description: 'B invoice', single_use: true })).json.link.id;
+  // Neither merchant has PCI DSS documents: the sweep gives each its "missing" notices.
+  await sweepPciReminders(gh.platform.context);
+  other.notificationId = (await adminB.get('/notifications')).json.notifications[0].id;
   const keyA = await adminA.post('/data-api-keys', {});
   dataKeyA = { userId: keyA.json.user_id, secret: keyA.json.secret_key };
   // Merchant A has a payment of its own, so "lists show only mine" is not vacuous.
@@ -96,6 +101,7 @@ function probesFor(method: string, url: string): Probe[] {
       .replace(':userId', String(other.userId))
       .replace(':keyId', String(other.keyId))
       .replace(':merchantId', String(other.merchantId))
+      .replace(':notificationId', String(other.notificationId))
       .replace(':base', 'USD')
       .replace(':quote', 'EUR');
   const bodies: Record<string, unknown> = {
@@ -123,7 +129,7 @@ function probesFor(method: string, url: string): Probe[] {
     }
     return probes;
   }
-  if (/:(reportId|scheduleId|userId|keyId)/.test(relative)) {
+  if (/:(reportId|scheduleId|userId|keyId|notificationId)/.test(relative)) {
     probes.push({ method, path: substitute(B), body: method === 'PATCH' ? bodyFor(substitute(B)) : undefined, expect: 'refused' });
     return probes;
   }
@@ -160,6 +166,8 @@ function probesFor(method: string, url: string): Probe[] {
     case 'GET /data-api-keys':
     case 'GET /audit-log':
     case 'GET /compliance':
+    case 'GET /notifications':
+    case 'POST /notifications/read-all':
       probes.push({ method, path: relative, expect: 'own-only' });
       return probes;
     default:
@@ -259,6 +267,11 @@ test('nothing of merchant B changed', async () => {
   assert.equal(payments[0].count, '1', 'no payout was made in B’s project');
   const { rows: links } = await pool.query<{ id: string }>(`SELECT id FROM payment_links WHERE project_id = $1`, [String(projectB.id)]);
   assert.deepEqual(links.map((row) => row.id), [other.linkId], 'no link was made in B’s project');
+  const { rows: reads } = await pool.query<{ count: string }>(
+    `SELECT count(*)::text AS count FROM notification_reads r JOIN notifications n ON n.id = r.notification_id WHERE n.merchant_id = $1`,
+    [String(other.merchantId)],
+  );
+  assert.equal(reads[0].count, '0', 'none of B’s notifications was marked read');
   assert.equal((await adminB.get(`/projects/${projectB.id}/payments/${other.paymentId}`)).status, 200, 'B still sees its own payment');
 });
 

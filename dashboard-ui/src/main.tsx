@@ -25,6 +25,7 @@ const Settings = lazy(() => import('./pages/Settings.tsx'));
 const Users = lazy(() => import('./pages/Users.tsx'));
 const AuditLog = lazy(() => import('./pages/AuditLog.tsx'));
 const Account = lazy(() => import('./pages/Account.tsx'));
+const Notifications = lazy(() => import('./pages/Notifications.tsx'));
 const Merchants = lazy(() => import('./operator/Merchants.tsx'));
 const MerchantDetail = lazy(() => import('./operator/MerchantDetail.tsx'));
 const OperatorProjects = lazy(() => import('./operator/Projects.tsx'));
@@ -73,6 +74,7 @@ function SignedInRoutes() {
       <Route path="/users" element={<Users />} />
       <Route path="/audit-log" element={<AuditLog scope="merchant" />} />
       <Route path="/account" element={<Account />} />
+      <Route path="/notifications" element={<Notifications />} />
       <Route path="/sign-in" element={<Navigate to="/" replace />} />
       <Route path="*" element={<NotFound />} />
     </Routes>

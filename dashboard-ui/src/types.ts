@@ -256,3 +256,31 @@ export interface PaymentLinkView {
   attempts: number;
   paid_count: number;
 }
+
+export interface NotificationView {
+  id: number;
+  kind: 'pci_document_expiring' | 'pci_document_expired' | 'pci_document_missing';
+  document_kind: string;
+  offset_days: number | null;
+  valid_until: string | null;
+  title: string;
+  body: string;
+  created_at: string;
+  read: boolean;
+}
+
+export interface NotificationList {
+  notifications: NotificationView[];
+  unread_count: number;
+  next_cursor: string | null;
+}
+
+export interface PciExpiryView {
+  merchant_id: number;
+  merchant_name: string;
+  kind: string;
+  status: string;
+  valid_until: string | null;
+  days_left: number | null;
+  last_reminder: { title: string; created_at: string } | null;
+}

@@ -29,7 +29,8 @@ export function defaultValidUntil(kind: PciDocumentKind, issuedOn: string): stri
   return target.toISOString().slice(0, 10);
 }
 
-function daysBetween(fromDate: string, toDate: string): number {
+/** Whole days from one YYYY-MM-DD date to another (negative when `toDate` is earlier). */
+export function daysBetween(fromDate: string, toDate: string): number {
   return Math.round((Date.parse(`${toDate}T00:00:00Z`) - Date.parse(`${fromDate}T00:00:00Z`)) / 86_400_000);
 }
 

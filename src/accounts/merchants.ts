@@ -32,7 +32,7 @@ export async function listMerchants(db: Queryable): Promise<Merchant[]> {
 
 /** The merchant's project ids, in order. */
 export async function projectIdsOfMerchant(db: Queryable, merchantId: bigint): Promise<bigint[]> {
-  const { rows } = await db.query<{ id: string }>('SELECT id::text AS id FROM projects WHERE merchant_id = $1 ORDER BY id', [String(merchantId)]);
+  const { rows } = await db.query<{ id: string }>('SELECT id::text AS id FROM projects WHERE merchant_id = $1 ORDER BY projects.id', [String(merchantId)]);
   return rows.map((row) => BigInt(row.id));
 }
 

@@ -6,9 +6,11 @@ import { startReportScheduler } from '../reports/schedules.ts';
 import { apiPrefix, registerRoutes } from './http.ts';
 import { insightRoutes } from './insights.ts';
 import { massPayoutRoutes, startMassPayoutWorker } from './mass-payouts.ts';
+import { notificationRoutes } from './notifications.ts';
 import { operatorRoutes } from './operator.ts';
 import { paymentLinkRoutes } from './payment-links.ts';
 import { paymentRoutes } from './payments.ts';
+import { pciExpiryRoutes } from './pci-expiries.ts';
 import { payoutRoutes } from './payouts.ts';
 import { projectRoutes } from './projects.ts';
 import { reportRoutes } from './reports.ts';
@@ -54,7 +56,9 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     ...insightRoutes(context),
     ...reportRoutes(context),
     ...userRoutes(context),
+    ...notificationRoutes(context),
     ...operatorRoutes(context),
+    ...pciExpiryRoutes(context),
   ]);
   // An unknown path under the API prefix answers in the API's error format.
   app.all(`${apiPrefix}/*`, async () => {

@@ -182,7 +182,7 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       url: '/operator/projects',
       access: operatorOnly,
       async handle(call: SignedCall) {
-        const { rows } = await context.pool.query<{ id: string }>('SELECT id::text AS id FROM projects ORDER BY id');
+        const { rows } = await context.pool.query<{ id: string }>('SELECT id::text AS id FROM projects ORDER BY projects.id');
         return { projects: await projectViews(context.pool, rows.map((row) => BigInt(row.id)), call.now) };
       },
     },

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { listAudit } from '../accounts/audit.ts';
-import { pciSummary, type PciDocumentKind } from '../accounts/compliance.ts';
+import { pciSummary } from '../accounts/compliance.ts';
+import { countOperationsLastYear, listPciDocuments } from '../accounts/pci-documents.ts';
 import { activeKeysMax, countActiveDataApiKeys, createDataApiKey, dataApiKeyView, listDataApiKeys, revokeDataApiKey } from '../accounts/data-api-keys.ts';
 import { passwordLengthMax, passwordProblem } from '../accounts/passwords.ts';
 import { endSessionsOfUser } from '../accounts/sessions.ts';
@@ -43,23 +44,21 @@ export async function createCheckedUser(db: Queryable, input: { email: string; r
 
 /** A merchant's PCI DSS document status (operations counted over the last 365 days in production projects). */
 export async function merchantPciSummary(db: Queryable, merchantId: bigint, now: Date) {
-  const { rows: counted } = await db.query<{ count: string }>(
-    `SELECT count(*)::text AS count FROM operations o JOIN projects p ON p.id = o.project_id
-      WHERE p.merchant_id = $1 AND p.mode = 'production' AND o.created_at >= $2`,
-    [String(merchantId), new Date(now.getTime() - 365 * 86_400_000)],
-  );
-  const { rows: documents } = await db.query<{ id: string; kind: PciDocumentKind; issued_on: string; valid_until: string; reference: string }>(
-    `SELECT id::text AS id, kind, to_char(issued_on, 'YYYY-MM-DD') AS issued_on, to_char(valid_until, 'YYYY-MM-DD') AS valid_until, reference
-       FROM pci_documents WHERE merchant_id = $1 ORDER BY kind, valid_until DESC`,
-    [String(merchantId)],
-  );
-  const summary = pciSummary(Number(counted[0].count), documents.map((document) => ({ kind: document.kind, validUntil: document.valid_until })), now.toISOString().slice(0, 10));
+  const operationsLastYear = await countOperationsLastYear(db, merchantId, now);
+  const documents = await listPciDocuments(db, merchantId);
+  const summary = pciSummary(operationsLastYear, documents, now.toISOString().slice(0, 10));
   return {
     merchant_id: Number(merchantId),
     operations_last_year: summary.operationsLastYear,
     status: summary.status,
     required: summary.required.map((entry) => ({ kind: entry.kind, status: entry.status, valid_until: entry.validUntil })),
-    documents: documents.map((document) => ({ ...document, id: Number(document.id) })),
+    documents: documents.map((document) => ({
+      id: Number(document.id),
+      kind: document.kind,
+      issued_on: document.issuedOn,
+      valid_until: document.validUntil,
+      reference: document.reference,
+    })),
   };
 }
 

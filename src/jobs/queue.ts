@@ -17,6 +17,8 @@ export const queueNames = {
   operationPoll: 'operation-poll',
   /** Deliver one callback attempt. */
   callbackDeliver: 'callback-deliver',
+  /** Send one notification e-mail (one recipient); pg-boss retries it with growing gaps. */
+  notificationEmail: 'notification-email',
 } as const;
 /** Advisory lock key for queue creation ("gh-queue" in ASCII). */
 const queueCreationLock = 0x67682d7175657565n.toString();
@@ -29,6 +31,9 @@ export interface OperationJob {
 export interface CallbackJob {
   callbackId: string;
 }
+export interface NotificationEmailJob {
+  emailId: string;
+}
 
 export interface SendOptions {
   /** The open transaction to enqueue in. */
@@ -36,6 +41,8 @@ export interface SendOptions {
   startAfterSeconds?: number;
   /** At most one job per key within an hour (e.g. one completion per operation). */
   singletonKey?: string;
+  /** Retries after a failure, instead of the queue's 20 (each 2 × 2^n s later, up to about a day apart). */
+  retryLimit?: number;
 }
 
 export interface QueueSettings {
@@ -130,6 +137,7 @@ export class JobQueue {
       startAfter: options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined,
       singletonKey: options.singletonKey,
       singletonSeconds: options.singletonKey ? singletonWindowSeconds : undefined,
+      ...(options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit }),
       db: db ? { executeSql: (text: string, values: unknown[]) => db.query(text, values) } : undefined,
     });
     if (options.startAfterSeconds) return;

@@ -3,6 +3,7 @@ import { errorCodes } from '../domain/errors.ts';
 import { debitPaymentId } from '../domain/recurring.ts';
 import { newRequestId, startFollowUp, startRecurringDebit } from '../gate/operations.ts';
 import { applyProviderResultIn } from '../processing/apply.ts';
+import { sweepPciReminders } from '../notifications/sweep.ts';
 import { clockFor, type PlatformContext } from '../processing/context.ts';
 import { withTransaction } from '../store/db.ts';
 import { findOperation, findPayment, lockPaymentByRef } from '../store/payments.ts';
@@ -154,19 +155,29 @@ async function debitOnSchedule(context: PlatformContext, tx: pg.PoolClient, proj
   );
 }
 
-/** Runs due tasks every `intervalMs` until stopped. */
+/**
+ * Runs due tasks every `intervalMs` until stopped, and every
+ * `config.reminderSweepIntervalMs` (from this node's start on) the PCI DSS
+ * reminder sweep, which makes merchants' reminders that fell due.
+ */
 export function startScheduler(context: PlatformContext, intervalMs: number): { stop(): Promise<void> } {
   let stopped = false;
   let busy = false;
   let running: Promise<unknown> = Promise.resolve();
+  // Elapsed real time, not the platform clock: this only paces the work, the sweep itself reads the clock.
+  let lastSweepAtMs = Number.NEGATIVE_INFINITY;
+  const tick = async () => {
+    await runDueTasks(context).catch((error) => context.log.error({ err: error }, 'scheduler run failed'));
+    if (performance.now() - lastSweepAtMs < context.config.reminderSweepIntervalMs) return;
+    lastSweepAtMs = performance.now();
+    await sweepPciReminders(context).catch((error) => context.log.error({ err: error }, 'PCI reminder sweep failed'));
+  };
   const timer = setInterval(() => {
     if (stopped || busy) return;
     busy = true;
-    running = runDueTasks(context)
-      .catch((error) => context.log.error({ err: error }, 'scheduler run failed'))
-      .finally(() => {
-        busy = false;
-      });
+    running = tick().finally(() => {
+      busy = false;
+    });
   }, intervalMs);
   return {
     async stop() {

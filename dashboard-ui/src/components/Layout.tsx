@@ -1,13 +1,16 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { NavLink, useLocation } from 'react-router-dom';
 import { roleLabels } from '../format.ts';
+import { useUnreadCount } from '../notifications.ts';
 import { useMe, useSession } from '../session.tsx';
 
 /**
  * The frame around every signed-in screen: a skip link, the header with the
  * merchant and the user, and the navigation (a side bar on wide screens, a
  * menu button on phones). Merchant users and operators see their own
- * sections only; the API enforces the same split.
+ * sections only; the API enforces the same split. Merchant users also get
+ * a Notifications link in the header with their unread count (PCI DSS
+ * reminders), visible on phones too where the side bar folds away.
  */
 interface NavItem {
   to: string;
@@ -40,6 +43,8 @@ export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();
   const { signOut } = useSession();
   const location = useLocation();
+  const isMerchantUser = me.user.role !== 'operator';
+  const unread = useUnreadCount(isMerchantUser);
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
@@ -72,6 +77,16 @@ export function Layout({ children }: { children: ReactNode }) {
           Menu
         </button>
         <div className="user">
+          {isMerchantUser ? (
+            <NavLink to="/notifications" className="notifications-link" aria-label={unread > 0 ? `Notifications, ${unread} unread` : 'Notifications'}>
+              Notifications
+              {unread > 0 ? (
+                <span className="count-badge" data-testid="unread-count" aria-hidden="true">
+                  {unread}
+                </span>
+              ) : null}
+            </NavLink>
+          ) : null}
           <span className="user-email">{me.user.email}</span>
           <span className="badge badge-neutral">{roleLabels[me.user.role]}</span>
           <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>

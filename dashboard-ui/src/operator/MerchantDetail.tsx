@@ -5,7 +5,7 @@ import { NewUserForm } from '../components/UserForm.tsx';
 import { DefinitionList, describedBy, EmptyRow, ErrorNotice, Field, LoadStatus, ModeBadge, Notice, Page, SecretDialog, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { formatDate, formatDateTime, roleLabels } from '../format.ts';
 import { useAction, useLoad } from '../hooks.ts';
-import { pciName } from '../pages/Settings.tsx';
+import { pciName } from '../components/PciStatus.tsx';
 import type { MerchantView, PciSummaryView, ProjectView, UserView } from '../types.ts';
 
 /**

@@ -1,16 +1,22 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../api.ts';
-import { EmptyRow, ErrorNotice, Field, LoadStatus, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
-import { formatDateTime } from '../format.ts';
+import { EmptyRow, ErrorNotice, Field, Loading, LoadStatus, Notice, Page, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { formatDate, formatDateTime } from '../format.ts';
 import { useAction, useLoad } from '../hooks.ts';
-import type { MerchantView } from '../types.ts';
+import { pciName } from '../components/PciStatus.tsx';
+import type { MerchantView, PciExpiryView } from '../types.ts';
 
-/** Operator console: every merchant, its projects and PCI DSS status; add a merchant. */
+/**
+ * Operator console: every merchant, its projects and PCI DSS status, the
+ * documents to chase (missing, expired or expiring within 60 days, with the
+ * last reminder the merchant got); add a merchant.
+ */
 type MerchantRow = MerchantView & { pci_status: string; projects: number[] };
 
 export default function Merchants() {
   const merchants = useLoad((signal) => api.get<{ merchants: MerchantRow[] }>('/operator/merchants', undefined, { signal }), []);
+  const expiries = useLoad((signal) => api.get<{ within_days: number; expiries: PciExpiryView[] }>('/operator/pci-expiries', undefined, { signal }), []);
   const [name, setName] = useState('');
   const creating = useAction();
   const [created, setCreated] = useState<MerchantView>();
@@ -54,6 +60,43 @@ export default function Merchants() {
                       <StatusBadge status={merchant.pci_status} />
                     </td>
                     <td className="nowrap">{formatDateTime(merchant.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        ) : null}
+      </Section>
+      <Section title="PCI DSS documents to chase">
+        <ErrorNotice error={expiries.error} title="Upcoming expiries could not be loaded" />
+        {!expiries.data && expiries.loading ? <Loading /> : null}
+        {expiries.data ? (
+          <TableWrap label="PCI DSS documents to chase">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Merchant</th>
+                  <th scope="col">Document</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Valid until</th>
+                  <th scope="col">Days left</th>
+                  <th scope="col">Last reminder</th>
+                </tr>
+              </thead>
+              <tbody>
+                {expiries.data.expiries.length === 0 ? <EmptyRow columns={6}>Nothing missing, expired or expiring within {expiries.data.within_days} days.</EmptyRow> : null}
+                {expiries.data.expiries.map((row) => (
+                  <tr key={`${row.merchant_id}-${row.kind}`}>
+                    <th scope="row">
+                      <Link to={`/operator/merchants/${row.merchant_id}`}>{row.merchant_name}</Link>
+                    </th>
+                    <td>{pciName(row.kind)}</td>
+                    <td>
+                      <StatusBadge status={row.status} />
+                    </td>
+                    <td className="nowrap">{row.valid_until ? formatDate(row.valid_until) : '—'}</td>
+                    <td>{row.days_left ?? '—'}</td>
+                    <td>{row.last_reminder ? `${row.last_reminder.title} (${formatDateTime(row.last_reminder.created_at)})` : '—'}</td>
                   </tr>
                 ))}
               </tbody>

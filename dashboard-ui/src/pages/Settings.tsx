@@ -1,12 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, segment } from '../api.ts';
 import { FilterBar, InputField } from '../components/Fields.tsx';
+import { PciStatus } from '../components/PciStatus.tsx';
 import { ProjectSelect, useChosenProject } from '../components/ProjectSelect.tsx';
 import { ConfirmDialog, DefinitionList, ErrorNotice, Field, LoadStatus, ModeBadge, Notice, Page, SecretDialog, Section, StatusBadge, TableWrap } from '../components/ui.tsx';
-import { formatDate, formatDateTime, formatDuration, humanize } from '../format.ts';
+import { formatDateTime, formatDuration, humanize } from '../format.ts';
 import { useAction, useLoad } from '../hooks.ts';
 import { useIsAdmin, useSession } from '../session.tsx';
-import type { PciSummaryView, ProjectView } from '../types.ts';
+import type { ProjectView } from '../types.ts';
 
 /**
  * Project settings: where callbacks go, what happens to a PayPal hold that
@@ -36,7 +37,6 @@ export default function Settings() {
     (signal) => (project ? api.get<ProjectDetail>(`/projects/${segment(project.id)}`, undefined, { signal }) : Promise.resolve(undefined)),
     [project?.id],
   );
-  const compliance = useLoad((signal) => api.get<PciSummaryView>('/compliance', undefined, { signal }), []);
   const current = detail.data?.project;
 
   const refresh = async () => {
@@ -100,30 +100,10 @@ export default function Settings() {
         </>
       ) : null}
       <Section title="PCI DSS compliance">
-        <ErrorNotice error={compliance.error} title="Compliance status could not be loaded" />
-        {compliance.data ? (
-          <>
-            <p>
-              Status: <StatusBadge status={compliance.data.status} /> · {compliance.data.operations_last_year.toLocaleString('en')} production operations in the last
-              365 days.
-            </p>
-            <ul className="plain">
-              {compliance.data.required.map((entry) => (
-                <li key={entry.kind}>
-                  {pciName(entry.kind)}: <StatusBadge status={entry.status} /> {entry.valid_until ? `valid until ${formatDate(entry.valid_until)}` : ''}
-                </li>
-              ))}
-            </ul>
-            <p className="muted">Your Gatehouse operator records the documents; send them new ones before they expire.</p>
-          </>
-        ) : null}
+        <PciStatus />
       </Section>
     </Page>
   );
-}
-
-export function pciName(kind: string): string {
-  return { asv_scan: 'ASV scan (quarterly)', aoc: 'Attestation of Compliance (AOC)', saq: 'Self-Assessment Questionnaire (SAQ)' }[kind] ?? kind;
 }
 
 function CallbackSettings({ project, isAdmin, onSaved }: { project: ProjectView; isAdmin: boolean; onSaved(): Promise<void> }) {
