@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { buildOpenApiDocument, openApiJson } from '../src/observability/openapi.ts';
 
 /**
- * `npm run openapi`: writes the OpenAPI 3.1 document of Gate and the
- * test-clock Data API to `openapi.json` in the repository root, built from the
+ * `npm run openapi`: writes the OpenAPI 3.1 document of Gate, the Data API
+ * and the Dashboard API to `openapi.json` in the repository root, built from the
  * route schemas without a database or a listening socket.
  * `npm run openapi -- --stdout` prints it instead.
  */

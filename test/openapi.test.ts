@@ -4,6 +4,12 @@ import { after, before, describe, test } from 'node:test';
 import { validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { createMerchant, createMerchantProject } from '../src/accounts/merchants.ts';
+import { createUser } from '../src/accounts/users.ts';
+import { DashboardClient } from '../src/dashboard/client.ts';
+import { dashboardTags, rolesOf } from '../src/dashboard/documentation.ts';
+import { dashboardRouteTable } from '../src/dashboard/http.ts';
+import { dataApiRouteTable, signDataApiRequest } from '../src/data-api/index.ts';
 import { errorCodes } from '../src/domain/errors.ts';
 import { documentedRouteErrors } from '../src/observability/openapi-schemas.ts';
 import { buildOpenApiDocument, openApiJson } from '../src/observability/openapi.ts';
@@ -14,13 +20,23 @@ import { saleBody, startTestPlatform, type TestPlatform } from './support/platfo
 /**
  * The OpenAPI document: `openapi.json` is what `npm run openapi` generates
  * from the route schemas now, it is valid OpenAPI 3.1, it documents every
- * code of the error registry exactly as docs/error-codes.md does, the node
- * serves the same document, real answers match its schemas, and Swagger UI
- * renders it at /docs under the page's CSP.
+ * code of the error registry exactly as docs/error-codes.md does, every
+ * Gate, Data API and Dashboard API route the node serves is in it with a
+ * summary, the node serves the same document, real answers match its
+ * schemas, and Swagger UI renders it at /docs under the page's CSP.
  */
+type Operation = {
+  operationId: string;
+  tags: string[];
+  summary: string;
+  security?: Record<string, string[]>[];
+  'x-roles'?: string[];
+  responses: Record<string, { description: string; content?: Record<string, { schema: object }> }>;
+};
 type Document = {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; tags: string[]; summary: string; responses: Record<string, { description: string; content?: Record<string, { schema: object }> }> }>>;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; in: string; name: string }> };
   'x-error-codes': { code: string; http_status: number; message: string; origin: string }[];
 };
 
@@ -40,15 +56,43 @@ describe('openapi.json', () => {
     assert.equal(result.valid, true, JSON.stringify(result, null, 2));
   });
 
-  test('documents every Gate endpoint and the test-clock Data API, with tags, summaries and response schemas', () => {
+  test('documents every Gate endpoint and the Data API, with tags, summaries and response schemas', () => {
     const wallet = ['sale', 'auth', 'capture', 'cancel', 'refund', 'payout', 'recurring', 'recurring/cancel'].map((action) => `/v2/payment/wallet/{method}/${action}`);
-    assert.deepEqual(Object.keys(document.paths).sort(), [...wallet, '/v2/payment/status', '/data/v1/test-clock', '/data/v1/test-clock/advance'].sort());
-    for (const [path, operations] of Object.entries(document.paths)) {
-      const operation = operations.post;
+    const dataApi = ['test-clock', 'test-clock/advance', 'operations/get', 'operations/payment', 'chargebacks/get', 'balances/get', 'rates/get'].map((path) => `/data/v1/${path}`);
+    const signedPaths = Object.keys(document.paths).filter((path) => !path.startsWith('/dashboard/api/'));
+    assert.deepEqual(signedPaths.sort(), [...wallet, '/v2/payment/status', ...dataApi].sort());
+    for (const path of signedPaths) {
+      const operation = document.paths[path].post;
       assert.ok(operation.summary && operation.tags.length === 1 && operation.operationId, path);
       assert.ok(operation.responses['200'].content?.['application/json'].schema, `${path} documents its success answer`);
       const errorSchema = operation.responses['400'].content?.['application/json'].schema as { required: string[] };
       assert.deepEqual([...errorSchema.required].sort(), ['code', 'message', 'request_id', 'status'], path);
+    }
+  });
+
+  test('documents the Dashboard API: tags, summary, roles, session cookie and CSRF header, errors in the Gate format', () => {
+    const schemes = document.components.securitySchemes;
+    assert.deepEqual(schemes.dashboardSession, { ...schemes.dashboardSession, type: 'apiKey', in: 'cookie', name: 'gatehouse_session' });
+    assert.deepEqual(schemes.dashboardCsrf, { ...schemes.dashboardCsrf, type: 'apiKey', in: 'header', name: 'x-csrf-token' });
+    const tagNames = new Set<string>(dashboardTags.map((tag) => tag.name));
+    const operationIds = new Set<string>();
+    for (const [path, operations] of Object.entries(document.paths).filter(([path]) => path.startsWith('/dashboard/api/'))) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        assert.ok(operation.summary && operation.tags.length > 0 && operation.tags.every((tag) => tagNames.has(tag)), name);
+        assert.ok(!operationIds.has(operation.operationId), `${name}: operationId ${operation.operationId} is unique`);
+        operationIds.add(operation.operationId);
+        if (path === '/dashboard/api/session' && method === 'post') {
+          assert.deepEqual(operation.security, [], 'sign-in needs no session');
+        } else {
+          const expected = method === 'get' ? { dashboardSession: [] } : { dashboardSession: [], dashboardCsrf: [] };
+          assert.deepEqual(operation.security, [expected], name);
+          assert.ok(operation['x-roles'] && operation['x-roles'].length > 0, `${name} lists its roles`);
+          assert.match(operation.responses['401'].description, /`7001`/, name);
+        }
+        const errorSchema = operation.responses['415'].content?.['application/json'].schema as { required: string[] };
+        assert.deepEqual([...errorSchema.required].sort(), ['code', 'message', 'request_id', 'status'], name);
+      }
     }
   });
 
@@ -66,9 +110,13 @@ describe('openapi.json', () => {
       [...document['x-error-codes']].sort((left, right) => left.code.localeCompare(right.code)),
     );
 
-    const routeOf = (path: string): keyof typeof documentedRouteErrors =>
-      path.startsWith('/data/') ? 'testClock' : path === '/v2/payment/status' ? 'status' : (path.replace('/v2/payment/wallet/{method}/', '') as keyof typeof documentedRouteErrors);
-    for (const [path, operations] of Object.entries(document.paths)) {
+    const routeOf = (path: string): keyof typeof documentedRouteErrors => {
+      if (path.startsWith('/data/v1/test-clock')) return 'testClock';
+      if (path === '/data/v1/operations/payment') return 'dataApiPayment';
+      if (path.startsWith('/data/')) return 'dataApi';
+      return path === '/v2/payment/status' ? 'status' : (path.replace('/v2/payment/wallet/{method}/', '') as keyof typeof documentedRouteErrors);
+    };
+    for (const [path, operations] of Object.entries(document.paths).filter(([path]) => !path.startsWith('/dashboard/api/'))) {
       for (const name of documentedRouteErrors[routeOf(path)]) {
         const entry = errorCodes[name];
         const response = operations.post.responses[String(entry.httpStatus)];
@@ -86,6 +134,28 @@ describe('a running node', () => {
   after(async () => {
     await gh?.stop();
     await stopTestServer();
+  });
+
+  test('documents every Dashboard API and Data API route the node serves, with a summary (an undocumented route fails here)', () => {
+    assert.ok(dashboardRouteTable.length >= 40, `dashboard routes: ${dashboardRouteTable.length}`);
+    const missing: string[] = [];
+    for (const route of dashboardRouteTable) {
+      const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      const operation = document.paths[path]?.[route.method.toLowerCase()];
+      if (!operation?.summary || operation.summary !== route.summary) missing.push(`${route.method} ${route.url}`);
+      else if (route.access !== 'public') assert.deepEqual(operation['x-roles'], [...rolesOf(route.access)], `${route.method} ${route.url} roles`);
+    }
+    assert.ok(dataApiRouteTable.length >= 5, `Data API routes: ${dataApiRouteTable.length}`);
+    for (const url of [...dataApiRouteTable, '/data/v1/test-clock', '/data/v1/test-clock/advance']) {
+      if (!document.paths[url]?.post?.summary) missing.push(`POST ${url}`);
+    }
+    assert.deepEqual(missing, [], 'routes served but not in openapi.json: give them a summary and run `npm run openapi`');
+    const served = new Set(dashboardRouteTable.map((route) => `${route.method.toLowerCase()} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`));
+    const documentedOnly = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/dashboard/api/'))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`))
+      .filter((key) => !served.has(key));
+    assert.deepEqual(documentedOnly, [], 'documented Dashboard routes the node does not serve');
   });
 
   test('serves the same document at /docs/json', async () => {
@@ -118,7 +188,51 @@ describe('a running node', () => {
     check('/data/v1/test-clock', clock.status, clock.json);
   });
 
-  test('renders Swagger UI at /docs in Chromium, from local assets, under its CSP, with the Gate operations listed', async () => {
+  test('Data API and Dashboard API answers match the documented schemas', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const check = (path: string, method: string, httpStatus: number, body: unknown) => {
+      const schema = document.paths[path][method].responses[String(httpStatus)]?.content?.['application/json'].schema;
+      assert.ok(schema, `${method} ${path} documents HTTP ${httpStatus}`);
+      assert.ok(ajv.validate(schema, body), `${method} ${path} ${httpStatus}: ${ajv.errorsText()} in ${JSON.stringify(body)}`);
+    };
+    const pool = gh.platform.context.pool;
+    const merchant = await createMerchant(pool, 'OpenAPI Ltd');
+    const project = await createMerchantProject(pool, merchant.id, { name: 'OpenAPI', mode: 'test', callbackUrl: gh.receiver.url });
+    const password = 'correct horse battery staple';
+    await createUser(pool, { email: 'viewer@openapi.example', role: 'merchant_viewer', merchantId: merchant.id, password });
+    const anonymous = new DashboardClient(gh.baseUrl);
+    const refused = await anonymous.get('/payments');
+    check('/dashboard/api/payments', 'get', refused.status, refused.json);
+    const viewer = new DashboardClient(gh.baseUrl);
+    await viewer.signIn('viewer@openapi.example', password);
+    const forbidden = await viewer.post('/users', { email: 'x@openapi.example', role: 'merchant_viewer', password });
+    check('/dashboard/api/users', 'post', forbidden.status, forbidden.json);
+    const created = await viewer.post('/data-api-keys', { label: 'openapi' });
+    const key = { userId: created.json.user_id as number, secret: created.json.secret_key as string };
+
+    const paymentId = `openapi-data-${Date.now()}`;
+    await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(project.id, paymentId), { secret: project.secretKey });
+    const call = async (path: string, body: Record<string, unknown>, secret = key.secret) => {
+      const signed = signDataApiRequest({ user_id: key.userId, timestamp: Math.floor(Date.now() / 1000), ...body }, secret);
+      const response = await fetch(`${gh.baseUrl}/data/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signed) });
+      const json = await response.json();
+      check(`/data/v1/${path}`, 'post', response.status, json);
+      return { status: response.status, json };
+    };
+    const operations = await call('operations/get', { project_id: Number(project.id) });
+    assert.equal(operations.status, 200);
+    assert.ok(operations.json.operations.length >= 1);
+    assert.equal((await call('operations/payment', { project_id: Number(project.id), payment_id: paymentId })).status, 200);
+    assert.equal((await call('chargebacks/get', {})).status, 200);
+    assert.equal((await call('balances/get', {})).status, 200);
+    assert.equal((await call('rates/get', {})).status, 200);
+    assert.equal((await call('operations/payment', { project_id: Number(project.id), payment_id: 'no-such-payment' })).json.code, '3061');
+    assert.equal((await call('balances/get', { project_id: Number(gh.project.id) })).json.code, '7006');
+    assert.equal((await call('rates/get', {}, 'not-the-key')).json.code, '3261');
+  });
+
+  test('renders Swagger UI at /docs in Chromium, from local assets, under its CSP, with the Gate, Data API and Dashboard operations listed', async () => {
     const browser = await launchBrowser();
     try {
       const { context, page, cspViolations } = await newScenario(browser);
@@ -134,8 +248,10 @@ describe('a running node', () => {
       for (const action of ['sale', 'auth', 'capture', 'cancel', 'refund', 'payout', 'recurring', 'recurring/cancel']) {
         assert.ok(paths.some((path) => path.replace(/\u200b/g, '') === `/v2/payment/wallet/{method}/${action}`), `${action} listed in ${JSON.stringify(paths)}`);
       }
-      assert.ok(paths.some((path) => path.replace(/\u200b/g, '') === '/v2/payment/status'));
-      assert.match(await page.textContent('.info .title') ?? '', /Gatehouse Gate API/);
+      for (const path of ['/v2/payment/status', '/data/v1/operations/get', '/dashboard/api/session', '/dashboard/api/projects/{projectId}/payments/{paymentId}/refund']) {
+        assert.ok(paths.some((listed) => listed.replace(/\u200b/g, '') === path), `${path} listed`);
+      }
+      assert.match(await page.textContent('.info .title') ?? '', /Gatehouse API/);
       assert.deepEqual(cspViolations, []);
       assert.deepEqual(outside, [], 'Swagger UI loads nothing from outside the node');
       await context.close();

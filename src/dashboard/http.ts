@@ -1,11 +1,13 @@
+import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { writeAudit, type AuditActor } from '../accounts/audit.ts';
 import { findMerchantProject, projectIdsOfMerchant } from '../accounts/merchants.ts';
 import { csrfTokenMatches, endSession, resumeSession, type Session } from '../accounts/sessions.ts';
 import { findUser, type Role, type User } from '../accounts/users.ts';
-import { GateError } from '../domain/errors.ts';
+import { GateError, type ErrorName } from '../domain/errors.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import type { Project } from '../store/projects.ts';
+import { dashboardRouteDocumentation, type DashboardTag } from './documentation.ts';
 
 /**
  * The Dashboard API's plumbing: every route is declared with the roles that
@@ -17,6 +19,8 @@ import type { Project } from '../store/projects.ts';
  */
 export const apiPrefix = '/dashboard/api';
 export const sessionCookieName = 'gatehouse_session';
+/** The header that carries the session's CSRF token on state-changing requests. */
+export const csrfHeaderName = 'x-csrf-token';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** 'public': no session (sign-in). 'any': every signed-in user. Otherwise the roles allowed. */
@@ -42,12 +46,33 @@ export interface SignedCall<Body = unknown, Query = Record<string, string | unde
   user: User;
 }
 
+/**
+ * One Dashboard API route. `summary` and `tags` are required so that every
+ * route documents itself in the OpenAPI document (`/docs`); the other
+ * documentation fields are optional.
+ */
 export interface RouteDefinition {
   method: HttpMethod;
   /** Relative to /dashboard/api. */
   url: string;
   access: Access;
+  /** One line for the API reference: what the route does. */
+  summary: string;
+  /** The reference's sections the route appears in. */
+  tags: readonly DashboardTag[];
+  /** More for the reference, when the summary is not enough. */
+  description?: string;
   schema?: { body?: object; querystring?: object };
+  /**
+   * Query parameters, for the reference only: handlers parse the query
+   * themselves (a repeated parameter reads as a comma list), so Fastify does
+   * not validate against this.
+   */
+  documentedQuery?: TObject;
+  /** Registry errors the handler itself answers, beyond the ones every route shares (documentation). */
+  errors?: readonly ErrorName[];
+  /** What a success answers (documentation; default JSON). */
+  answerMediaType?: 'application/json' | 'text/csv';
   bodyLimit?: number;
   /** Media types the body may have (default JSON only). */
   bodyTypes?: readonly string[];
@@ -55,22 +80,38 @@ export interface RouteDefinition {
   handle: (call: any) => Promise<unknown>;
 }
 
-/** Every route the Dashboard API serves (method, full URL, access): the merchant-isolation test walks this list. */
-export const dashboardRouteTable: { method: HttpMethod; url: string; access: Access }[] = [];
+export interface RouteTableEntry {
+  method: HttpMethod;
+  /** The full URL, /dashboard/api/... */
+  url: string;
+  access: Access;
+  summary: string;
+  tags: readonly DashboardTag[];
+}
 
-const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * Every route the Dashboard API serves: the merchant-isolation test walks
+ * this list, and the OpenAPI test checks that each one is documented.
+ */
+export const dashboardRouteTable: RouteTableEntry[] = [];
+
+/** The methods that change state: they need the CSRF token. */
+export const unsafeMethods: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function registerRoutes(app: FastifyInstance, context: PlatformContext, routes: readonly RouteDefinition[]): void {
   for (const route of routes) {
     const url = `${apiPrefix}${route.url}`;
     if (!dashboardRouteTable.some((entry) => entry.method === route.method && entry.url === url)) {
-      dashboardRouteTable.push({ method: route.method, url, access: route.access });
+      dashboardRouteTable.push({ method: route.method, url, access: route.access, summary: route.summary, tags: route.tags });
     }
+    const documentation = dashboardRouteDocumentation(route);
     app.route({
       method: route.method,
       url,
       schema: route.schema,
       bodyLimit: route.bodyLimit,
+      // The OpenAPI document reads the route's documentation from here; what Fastify validates stays `schema`.
+      config: { swaggerTransform: ({ url: documentedUrl }) => ({ schema: documentation, url: documentedUrl }) },
       // Who is asking is settled before the body is even parsed: a caller without a session,
       // a CSRF token or the role learns nothing from validation errors.
       onRequest: async (request) => {
@@ -80,7 +121,7 @@ export function registerRoutes(app: FastifyInstance, context: PlatformContext, r
         if (mediaType !== '' && !(route.bodyTypes ?? ['application/json']).includes(mediaType)) throw new GateError('unsupportedMediaType');
         if (route.access === 'public') return;
         const signed = await authenticate(context, request, context.now());
-        if (unsafeMethods.has(route.method) && !csrfTokenMatches(signed.session, request.headers['x-csrf-token'])) {
+        if (unsafeMethods.has(route.method) && !csrfTokenMatches(signed.session, request.headers[csrfHeaderName])) {
           throw new GateError('csrfTokenInvalid');
         }
         if (route.access !== 'any' && !route.access.includes(signed.user.role)) throw new GateError('roleForbidsAction');

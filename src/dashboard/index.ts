@@ -32,18 +32,26 @@ export interface DashboardOptions {
 
 export async function dashboardRoutes(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const { context } = options;
-  await app.register(cookie);
-  // Mass payout files arrive as text/csv; the route bounds their size.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith(apiPrefix)) reply.header('cache-control', 'no-store');
-  });
-
   const worker = startMassPayoutWorker(context, options.workerIntervalMs ?? 1_000);
   const reports = startReportScheduler(context, options.reportIntervalMs ?? 30_000);
   app.addHook('onClose', async () => {
     await worker.stop();
     await reports.stop();
+  });
+  await dashboardApiRoutes(app, { context, kickMassPayouts: worker.kick });
+}
+
+/**
+ * The API's routes alone, without this node's workers: what `dashboardRoutes`
+ * serves, and what the OpenAPI build registers to document them.
+ */
+export async function dashboardApiRoutes(app: FastifyInstance, options: { context: PlatformContext; kickMassPayouts: () => void }): Promise<void> {
+  const { context } = options;
+  await app.register(cookie);
+  // Mass payout files arrive as text/csv; the route bounds their size.
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith(apiPrefix)) reply.header('cache-control', 'no-store');
   });
 
   registerRoutes(app, context, [
@@ -52,7 +60,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     ...paymentRoutes(context),
     ...payoutRoutes(context),
     ...paymentLinkRoutes(context),
-    ...massPayoutRoutes(context, worker.kick),
+    ...massPayoutRoutes(context, options.kickMassPayouts),
     ...insightRoutes(context),
     ...reportRoutes(context),
     ...userRoutes(context),

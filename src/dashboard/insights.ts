@@ -1,6 +1,8 @@
+import { Type } from '@sinclair/typebox';
 import { GateError } from '../domain/errors.ts';
 import { balanceView, balancesOf } from '../ledger/balances.ts';
 import type { PlatformContext } from '../processing/context.ts';
+import { queryParameters } from './documentation.ts';
 import { parseTime, visibleProjectIds, type RouteDefinition, type SignedCall } from './http.ts';
 
 /** The longest range the daily series answers in one request. */
@@ -12,12 +14,18 @@ export const seriesDaysMax = 366;
  * currency) and approval rate (successful over final sale, auth and COF
  * debit operations).
  */
+const tags = ['Dashboard: balances and charts'] as const;
+
 export function insightRoutes(context: PlatformContext): RouteDefinition[] {
   return [
     {
       method: 'GET',
       url: '/balances',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Balances per project and currency',
+      description: 'Sums of the double-entry ledger; minor units as strings.',
+      tags,
+      documentedQuery: Type.Object({ project_id: queryParameters.project_id, mode: queryParameters.mode }),
       async handle(call: SignedCall) {
         const projectIds = await visibleProjectIds(context, call, call.query.project_id, call.query.mode);
         const balances = await balancesOf(context.pool, projectIds);
@@ -28,6 +36,10 @@ export function insightRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/stats/daily',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Daily volume and approval rate',
+      description: `Per day and currency: \`volume_minor\` (successful sale, capture and COF debit), \`attempts\`, \`approved\`, \`approval_rate\`. Default the last 30 days, at most ${seriesDaysMax}.`,
+      tags,
+      documentedQuery: Type.Object({ project_id: queryParameters.project_id, mode: queryParameters.mode, from: queryParameters.from, to: queryParameters.to }),
       async handle(call: SignedCall) {
         const projectIds = await visibleProjectIds(context, call, call.query.project_id, call.query.mode);
         const to = parseTime(call.query.to, 'to') ?? new Date(Date.UTC(call.now.getUTCFullYear(), call.now.getUTCMonth(), call.now.getUTCDate() + 1));

@@ -1,5 +1,6 @@
 import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
+import { Type } from '@sinclair/typebox';
 import { stringify } from 'csv-stringify';
 import type pg from 'pg';
 import { GateError } from '../domain/errors.ts';
@@ -210,12 +211,20 @@ async function progressOf(context: PlatformContext, project: Project, batchIdTex
   };
 }
 
+const tags = ['Dashboard: payouts'] as const;
+
 export function massPayoutRoutes(context: PlatformContext, kick: () => void): RouteDefinition[] {
   return [
     {
       method: 'POST',
       url: '/projects/:projectId/mass-payouts',
       access: ['merchant_admin'],
+      summary: 'Upload a mass payout CSV',
+      description:
+        'Validates every row and sends nothing: answers the batch, its row counts and the rejected rows. A header row, then one payout per row (columns in docs/dashboard-api.md); at most 5 MiB and 10,000 rows.',
+      tags,
+      documentedQuery: Type.Object({ file_name: Type.Optional(Type.String({ maxLength: 255, description: 'The file name to show with the batch.' })) }),
+      errors: ['csvInvalid', 'methodNotEnabled'],
       bodyLimit: massPayoutBytesMax,
       bodyTypes: ['text/csv', 'application/csv'],
       async handle(call: SignedCall<unknown>) {
@@ -239,6 +248,8 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       method: 'GET',
       url: '/projects/:projectId/mass-payouts',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: "A project's mass payout batches",
+      tags,
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const { rows } = await context.pool.query(
@@ -253,6 +264,8 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       method: 'GET',
       url: '/projects/:projectId/mass-payouts/:batchId',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: "A mass payout batch's progress",
+      tags,
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         return progressOf(context, project, call.params.batchId);
@@ -262,6 +275,10 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       method: 'POST',
       url: '/projects/:projectId/mass-payouts/:batchId/start',
       access: ['merchant_admin'],
+      summary: 'Start sending a mass payout batch',
+      description: 'Sends the valid rows from a job, a few at a time on every node. Only a `validated` batch starts (`409` / `7010` otherwise).',
+      tags,
+      errors: ['batchStateForbidsAction', 'methodNotEnabled'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const batch = await batchOf(context, project, call.params.batchId);
@@ -283,6 +300,10 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       method: 'POST',
       url: '/projects/:projectId/mass-payouts/:batchId/cancel',
       access: ['merchant_admin'],
+      summary: 'Stop sending a mass payout batch',
+      description: 'Rows already sent stay sent.',
+      tags,
+      errors: ['batchStateForbidsAction'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const batch = await batchOf(context, project, call.params.batchId);
@@ -300,6 +321,10 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       method: 'GET',
       url: '/projects/:projectId/mass-payouts/:batchId/results.csv',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: "A mass payout batch's results as CSV",
+      description: 'One line per row: `row_number, payment_id, amount, currency, account_number, customer_id, result, error, request_id, payment_status`.',
+      tags,
+      answerMediaType: 'text/csv',
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const batch = await batchOf(context, project, call.params.batchId);

@@ -1,6 +1,8 @@
+import { Type } from '@sinclair/typebox';
 import { GateError } from '../domain/errors.ts';
 import { countUnread, listNotifications, markAllRead, markRead, notificationView } from '../notifications/store.ts';
 import type { PlatformContext } from '../processing/context.ts';
+import { limitParameter, queryParameters } from './documentation.ts';
 import { decodeCursor, encodeCursor, idParameter, merchantIdOf, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
 
 /**
@@ -10,6 +12,7 @@ import { decodeCursor, encodeCursor, idParameter, merchantIdOf, parseLimit, type
  * takes the user's merchant, so another merchant's ids answer 404.
  */
 const merchantUsers = ['merchant_admin', 'merchant_viewer'] as const;
+const tags = ['Dashboard: notifications'] as const;
 
 export function notificationRoutes(context: PlatformContext): RouteDefinition[] {
   return [
@@ -17,6 +20,13 @@ export function notificationRoutes(context: PlatformContext): RouteDefinition[] 
       method: 'GET',
       url: '/notifications',
       access: merchantUsers,
+      summary: 'My notifications, newest first, with the unread count',
+      documentedQuery: Type.Object({
+        unread: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'Only the ones I have not read.' })),
+        limit: limitParameter(50, 200),
+        cursor: queryParameters.cursor,
+      }),
+      tags,
       async handle(call: SignedCall) {
         const merchantId = merchantIdOf(call.user);
         const limit = parseLimit(call.query.limit, 50, 200);
@@ -34,6 +44,8 @@ export function notificationRoutes(context: PlatformContext): RouteDefinition[] 
       method: 'POST',
       url: '/notifications/:notificationId/read',
       access: merchantUsers,
+      summary: 'Mark one notification read (for me)',
+      tags,
       async handle(call: SignedCall) {
         const merchantId = merchantIdOf(call.user);
         const notificationId = idParameter(call.params.notificationId);
@@ -47,6 +59,8 @@ export function notificationRoutes(context: PlatformContext): RouteDefinition[] 
       method: 'POST',
       url: '/notifications/read-all',
       access: merchantUsers,
+      summary: 'Mark all my notifications read',
+      tags,
       async handle(call: SignedCall) {
         const merchantId = merchantIdOf(call.user);
         const marked = await markAllRead(context.pool, merchantId, call.user.id, call.now);

@@ -10,6 +10,7 @@ import { checkLedger } from '../ledger/check.ts';
 import { allowsPrivateUrls, type PlatformContext } from '../processing/context.ts';
 import { withTransaction } from '../store/db.ts';
 import { findProject, type ProjectMode } from '../store/projects.ts';
+import { limitParameter, queryParameters } from './documentation.ts';
 import { audited, decodeCursor, encodeCursor, idParameter, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
 import { projectViews } from './projects.ts';
 import { createCheckedUser, merchantPciSummary } from './users.ts';
@@ -21,6 +22,7 @@ import { createCheckedUser, merchantPciSummary } from './users.ts';
  * FX table, the whole audit log and the ledger check.
  */
 const operatorOnly = ['operator'] as const;
+const tags = ['Dashboard: operator'] as const;
 
 const MerchantBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 const OperatorUserBody = Type.Object(
@@ -105,6 +107,9 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/merchants',
       access: operatorOnly,
+      summary: 'Merchants',
+      description: 'Each with its project ids and PCI DSS status.',
+      tags,
       async handle(call: SignedCall) {
         const merchants = await listMerchants(context.pool);
         const views = [];
@@ -119,6 +124,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/operator/merchants',
       access: operatorOnly,
+      summary: 'Create a merchant',
+      tags,
       schema: { body: MerchantBody },
       async handle(call: SignedCall<Static<typeof MerchantBody>>) {
         const merchant = await audited(context, call, { action: 'merchant.create', targetType: 'merchant', details: call.body, merchantId: null }, () =>
@@ -131,6 +138,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/merchants/:merchantId',
       access: operatorOnly,
+      summary: 'A merchant, its projects, users and PCI DSS summary',
+      tags,
       async handle(call: SignedCall) {
         const merchant = await merchantOf(call.params.merchantId);
         const projectIds = await projectIdsOfMerchant(context.pool, merchant.id);
@@ -146,6 +155,9 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/operator/merchants/:merchantId/users',
       access: operatorOnly,
+      summary: "Create a merchant's user (the first admin)",
+      errors: ['passwordTooWeak', 'emailTaken'],
+      tags,
       schema: { body: OperatorUserBody },
       async handle(call: SignedCall<Static<typeof OperatorUserBody>>) {
         const merchant = await merchantOf(call.params.merchantId);
@@ -162,6 +174,9 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/operator/merchants/:merchantId/projects',
       access: operatorOnly,
+      summary: 'Create a project for a merchant',
+      description: 'A test or production project; the secret key is shown once.',
+      tags,
       schema: { body: ProjectBody },
       async handle(call: SignedCall<Static<typeof ProjectBody>>) {
         const merchant = await merchantOf(call.params.merchantId);
@@ -181,6 +196,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/projects',
       access: operatorOnly,
+      summary: 'Every project, with or without a merchant',
+      tags,
       async handle(call: SignedCall) {
         const { rows } = await context.pool.query<{ id: string }>('SELECT id::text AS id FROM projects ORDER BY projects.id');
         return { projects: await projectViews(context.pool, rows.map((row) => BigInt(row.id)), call.now) };
@@ -190,6 +207,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/projects/:projectId/paypal-onboarding',
       access: operatorOnly,
+      summary: "A project's PayPal onboarding state",
+      tags,
       async handle(call: SignedCall) {
         const { project } = await anyProject(call.params.projectId, call.now);
         return { paypal_onboarding: await onboardingOf(project.id) };
@@ -199,6 +218,11 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/operator/projects/:projectId/paypal-onboarding',
       access: operatorOnly,
+      summary: 'Move PayPal onboarding to the next state',
+      description:
+        '`requested` → `link_sent` → `rights_granted` (needs `paypal_merchant_id` and `permissions`) → `set_up` → `ready`; `revoked` from any step; `requested` again after a revocation. Other moves answer `409` / `7013`. A production project\'s `paypal_enabled` follows: on at `ready`, off at `revoked`.',
+      errors: ['onboardingStepNotAllowed'],
+      tags,
       schema: { body: OnboardingBody },
       async handle(call: SignedCall<Static<typeof OnboardingBody>>) {
         const { project, merchantId } = await anyProject(call.params.projectId, call.now);
@@ -250,6 +274,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'PUT',
       url: '/operator/projects/:projectId/fees',
       access: operatorOnly,
+      summary: "Replace a project's fees",
+      tags,
       schema: { body: FeesBody },
       async handle(call: SignedCall<Static<typeof FeesBody>>) {
         const { project, merchantId } = await anyProject(call.params.projectId, call.now);
@@ -277,6 +303,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/merchants/:merchantId/pci-documents',
       access: operatorOnly,
+      summary: "A merchant's PCI DSS summary and documents",
+      tags,
       async handle(call: SignedCall) {
         const merchant = await merchantOf(call.params.merchantId);
         return merchantPciSummary(context.pool, merchant.id, call.now);
@@ -286,6 +314,9 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/operator/merchants/:merchantId/pci-documents',
       access: operatorOnly,
+      summary: 'Record a PCI DSS document',
+      description: '`valid_until` defaults to a quarter for ASV scans, a year for AOC and SAQ.',
+      tags,
       schema: { body: PciBody },
       async handle(call: SignedCall<Static<typeof PciBody>>) {
         const merchant = await merchantOf(call.params.merchantId);
@@ -311,6 +342,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/fx-rates',
       access: operatorOnly,
+      summary: 'The FX table',
+      tags,
       async handle() {
         const { rows } = await context.pool.query(`SELECT base, quote, rate::text AS rate, updated_at FROM fx_rates ORDER BY base, quote`);
         return { rates: rows.map((row) => ({ base: row.base.trim(), quote: row.quote.trim(), rate: row.rate, updated_at: row.updated_at.toISOString() })) };
@@ -320,6 +353,9 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'PUT',
       url: '/operator/fx-rates/:base/:quote',
       access: operatorOnly,
+      summary: 'Set an FX rate',
+      description: 'A decimal string; every node re-reads the table within 30 s.',
+      tags,
       schema: { body: RateBody },
       async handle(call: SignedCall<Static<typeof RateBody>>) {
         const { base, quote } = call.params;
@@ -340,6 +376,10 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/audit-log',
       access: operatorOnly,
+      summary: 'The whole audit log',
+      description: 'Newest first, keyset paging (`next_cursor`).',
+      documentedQuery: Type.Object({ limit: limitParameter(100, 500), cursor: queryParameters.cursor }),
+      tags,
       async handle(call: SignedCall) {
         const limit = parseLimit(call.query.limit, 100, 500);
         const entries = await listAudit(context.pool, null, { limit: limit + 1, beforeId: decodeCursor(call.query.cursor) });
@@ -351,6 +391,10 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/ledger/check',
       access: operatorOnly,
+      summary: 'Check the ledger invariants',
+      description: 'Debits equal credits overall and per ledger transaction; no payment refunded or charged back beyond its captures; the ledger agrees with every payment.',
+      documentedQuery: Type.Object({ project_id: Type.Optional(Type.String({ description: 'Check one project only.' })) }),
+      tags,
       async handle(call: SignedCall) {
         const projectId = call.query.project_id === undefined ? undefined : idParameter(call.query.project_id);
         return checkLedger(context.pool, { projectId });

@@ -35,12 +35,17 @@ function linkView(context: PlatformContext, link: PaymentLink, attempts: readonl
   };
 }
 
+const tags = ['Dashboard: payment links'] as const;
+
 export function paymentLinkRoutes(context: PlatformContext): RouteDefinition[] {
   return [
     {
       method: 'GET',
       url: '/projects/:projectId/payment-links',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: "A project's payment links",
+      description: `Newest first, at most ${linkListLimit}; \`status\` is \`active\`, \`paid\` (a single-use link with a successful payment) or \`expired\`.`,
+      tags,
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const links = await listLinks(context.pool, project.id, linkListLimit);
@@ -52,6 +57,10 @@ export function paymentLinkRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/projects/:projectId/payment-links',
       access: ['merchant_admin'],
+      summary: 'Create a payment link',
+      description: 'The rules of `POST /v2/payment-links` (amount in minor units, `expires_at` in the future); answers the link with the `url` to give the customer.',
+      tags,
+      errors: ['methodNotEnabled', 'currencyNotSupported', 'amountAboveMaximum'],
       schema: { body: LinkForm },
       async handle(call: SignedCall<LinkFormBody>) {
         const project = await projectOf(context, call, call.params.projectId);

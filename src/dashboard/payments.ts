@@ -8,6 +8,7 @@ import { decimalAmount, paymentColumns, paymentPageQuery, paymentView, type Paym
 import { withTransaction } from '../store/db.ts';
 import { findPayment, listOperations } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
+import { limitParameter, listParameter, queryParameters } from './documentation.ts';
 import {
   audited,
   decodeCursor,
@@ -34,6 +35,26 @@ const RefundBody = Type.Object(
 );
 const EmptyBody = Type.Object({}, { additionalProperties: false });
 
+const tags = ['Dashboard: payments'] as const;
+
+/** The filters of the payments list; the payments CSV export takes the same ones but paging. */
+export const PaymentFilterQuery = Type.Object({
+  project_id: queryParameters.project_id,
+  mode: queryParameters.mode,
+  from: queryParameters.from,
+  to: queryParameters.to,
+  status: listParameter(paymentStatuses),
+  type: listParameter(paymentTypes),
+  method: queryParameters.method,
+  q: queryParameters.q,
+});
+
+const followUpDocumentation = {
+  capture: { summary: 'Capture a hold', description: "Through Gate's `acceptFollowUp`: the same rules, row lock and codes as `POST /v2/payment/wallet/{method}/capture`." },
+  cancel: { summary: 'Release a hold', description: "Through Gate's `acceptFollowUp`: the same rules, row lock and codes as `POST /v2/payment/wallet/{method}/cancel`." },
+  refund: { summary: 'Refund', description: "Full (no `amount`) or partial refund through Gate's `acceptFollowUp`: the same rules, row lock and codes as `POST /v2/payment/wallet/{method}/refund`." },
+} as const satisfies Record<FollowUpOperation, { summary: string; description: string }>;
+
 /** The same refusal Gate gives for a method the project has not enabled. */
 export function checkMethodEnabled(context: PlatformContext, project: Project, method: string): void {
   if (!context.methods.has(method)) throw new GateError('unsupportedEndpoint', `payment method ${method}`);
@@ -47,6 +68,15 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: `/projects/:projectId/payments/:paymentId/${operation}`,
       access: ['merchant_admin'],
+      ...followUpDocumentation[operation],
+      tags,
+      errors: [
+        'paymentNotFound',
+        'statusForbidsAction',
+        'unsupportedEndpoint',
+        'methodNotEnabled',
+        ...(operation === 'refund' ? (['currencyMismatch', 'refundExceedsAmount', 'refundLimitExceeded'] as const) : []),
+      ],
       schema: { body: operation === 'refund' ? RefundBody : EmptyBody },
       async handle(call: SignedCall<Static<typeof RefundBody>>) {
         const project = await projectOf(context, call, call.params.projectId);
@@ -72,6 +102,10 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/payments',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'List payments',
+      description: 'Newest first, keyset paging (`next_cursor`).',
+      tags,
+      documentedQuery: Type.Object({ ...PaymentFilterQuery.properties, limit: limitParameter(50, 500), cursor: queryParameters.cursor }),
       async handle(call: SignedCall) {
         const query = call.query;
         const projectIds = await visibleProjectIds(context, call, query.project_id, query.mode);
@@ -96,6 +130,10 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/projects/:projectId/payments/:paymentId',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'A payment with its operations, callbacks and ledger entries',
+      description: 'Operations oldest first; each callback with every delivery attempt (status code, latency, response excerpt).',
+      tags,
+      errors: ['paymentNotFound'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const payment = await findPayment(context.pool, project.id, call.params.paymentId);
@@ -162,6 +200,9 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/projects/:projectId/callbacks/:callbackId/resend',
       access: ['merchant_admin'],
+      summary: 'Resend a callback',
+      description: 'One attempt now (also for a failed callback), then the usual retry schedule while it fails.',
+      tags,
       schema: { body: EmptyBody },
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);

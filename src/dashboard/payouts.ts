@@ -82,12 +82,19 @@ const PayoutForm = Type.Object(
   { additionalProperties: false },
 );
 
+const tags = ['Dashboard: payouts'] as const;
+
 export function payoutRoutes(context: PlatformContext): RouteDefinition[] {
   return [
     {
       method: 'POST',
       url: '/projects/:projectId/payouts',
       access: ['merchant_admin'],
+      summary: 'Single payout',
+      description:
+        "Builds the Gate payout request (amount in minor units; the customer IP is the user's) and accepts it through `acceptNewPayment` with Gate's schema and rules; the result arrives like any payout's.",
+      tags,
+      errors: ['unsupportedEndpoint', 'methodNotEnabled', 'currencyNotSupported', 'currencyNotAllowedInCountry', 'amountAboveMaximum', 'paymentIdExists'],
       schema: { body: PayoutForm },
       async handle(call: SignedCall<Static<typeof PayoutForm>>) {
         const project = await projectOf(context, call, call.params.projectId);

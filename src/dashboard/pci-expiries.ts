@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { daysBetween, type PciDocumentKind, type PciStatus } from '../accounts/compliance.ts';
 import { listMerchants } from '../accounts/merchants.ts';
 import { GateError } from '../domain/errors.ts';
@@ -31,6 +32,11 @@ export function pciExpiryRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/operator/pci-expiries',
       access: ['operator'],
+      summary: 'PCI DSS documents to chase: missing, expired or expiring soon, with the last reminder sent',
+      documentedQuery: Type.Object({
+        within_days: Type.Optional(Type.Integer({ minimum: 0, maximum: withinDaysMax, default: withinDaysDefault, description: `Expiring within this many days (0-${withinDaysMax}).` })),
+      }),
+      tags: ['Dashboard: operator'],
       async handle(call: SignedCall) {
         const withinDays = parseWithinDays(call.query.within_days);
         const today = call.now.toISOString().slice(0, 10);

@@ -71,12 +71,17 @@ const RotateBody = Type.Object(
 /** A day of overlap unless asked otherwise: time for every merchant server to take the new key. */
 export const rotationOverlapSecondsDefault = 86_400;
 
+const tags = ['Dashboard: projects'] as const;
+
 export function projectRoutes(context: PlatformContext): RouteDefinition[] {
   return [
     {
       method: 'GET',
       url: '/projects',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: "My merchant's projects",
+      description: 'Never a secret key: that is shown once, when a project is made or its key rotated.',
+      tags,
       async handle(call: SignedCall) {
         const ids = await projectIdsOfMerchant(context.pool, merchantIdOf(call.user));
         return { projects: await projectViews(context.pool, ids, call.now) };
@@ -86,6 +91,8 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/projects/:projectId',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'A project, its fees and its PayPal onboarding state',
+      tags,
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const [view] = await projectViews(context.pool, [project.id], call.now);
@@ -104,6 +111,9 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'PATCH',
       url: '/projects/:projectId/settings',
       access: ['merchant_admin'],
+      summary: 'Change project settings',
+      description: "Callback URL (null clears it; a production project's may not point at private networks) and hold policy (`cancel` or `capture` after 60-259200 s).",
+      tags,
       schema: { body: SettingsBody },
       async handle(call: SignedCall<Static<typeof SettingsBody>>) {
         const project = await projectOf(context, call, call.params.projectId);
@@ -127,6 +137,9 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/projects/:projectId/secret-key/rotate',
       access: ['merchant_admin'],
+      summary: 'Rotate the secret key',
+      description: 'Answers the new key, shown once. The previous key keeps verifying for `overlap_seconds` (default 86400, at most 7 days).',
+      tags,
       schema: { body: RotateBody },
       async handle(call: SignedCall<Static<typeof RotateBody>>) {
         const project = await projectOf(context, call, call.params.projectId);

@@ -18,7 +18,8 @@ import {
   type RouteDefinition,
   type SignedCall,
 } from './http.ts';
-import { paymentTypes } from './payments.ts';
+import { listParameter, queryParameters } from './documentation.ts';
+import { PaymentFilterQuery, paymentTypes } from './payments.ts';
 
 /**
  * Reports: streaming CSV exports (`/exports/payments.csv`,
@@ -63,11 +64,32 @@ const ScheduleBody = Type.Object(
   { additionalProperties: false },
 );
 
+const tags = ['Dashboard: reports'] as const;
+
+/** The filters of each export: the payments list's, or the operation ones. */
+const exportQueries = {
+  payments: PaymentFilterQuery,
+  operations: Type.Object({
+    project_id: queryParameters.project_id,
+    mode: queryParameters.mode,
+    from: queryParameters.from,
+    to: queryParameters.to,
+    status: listParameter(operationStatuses),
+    type: listParameter(operationTypes),
+    method: queryParameters.method,
+  }),
+} as const satisfies Record<ReportKind, unknown>;
+
 export function reportRoutes(context: PlatformContext): RouteDefinition[] {
   const streamExport = (kind: ReportKind): RouteDefinition => ({
     method: 'GET',
     url: `/exports/${kind}.csv`,
     access: ['merchant_admin', 'merchant_viewer'],
+    summary: `Export ${kind} as CSV`,
+    description: `Every ${kind === 'payments' ? 'payment' : 'operation'} matching the filters, oldest first, streamed from a database cursor (memory stays bounded whatever the size). Columns in docs/dashboard-api.md.`,
+    tags,
+    documentedQuery: exportQueries[kind],
+    answerMediaType: 'text/csv',
     async handle(call: SignedCall) {
       const spec = await exportSpec(context, call, kind);
       const output = csvExport(context.pool, spec, (error) => context.log.error({ err: error }, 'export failed midway'));
@@ -84,6 +106,9 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/reports',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Stored reports',
+      description: 'One-time and scheduled, newest first (at most 200).',
+      tags,
       async handle(call: SignedCall) {
         const reports = await listReports(context.pool, merchantIdOf(call.user), 200);
         return { reports: reports.map(reportView) };
@@ -93,6 +118,9 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/reports',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Generate and store a report now',
+      description: '`from` and `to` are ISO 8601 dates or times (UTC); all my projects unless `project_id`.',
+      tags,
       schema: { body: ReportBody },
       async handle(call: SignedCall<Static<typeof ReportBody>>) {
         const merchantId = merchantIdOf(call.user);
@@ -122,6 +150,9 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/reports/:reportId/download',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Download a stored report',
+      tags,
+      answerMediaType: 'text/csv',
       async handle(call: SignedCall) {
         const report = await findReport(context.pool, merchantIdOf(call.user), idParameter(call.params.reportId));
         if (!report) throw new GateError('dashboardNotFound', `report ${call.params.reportId}`);
@@ -135,6 +166,8 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/report-schedules',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Report schedules',
+      tags,
       async handle(call: SignedCall) {
         const schedules = await listSchedules(context.pool, merchantIdOf(call.user));
         return { schedules: schedules.map(scheduleView) };
@@ -144,6 +177,9 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/report-schedules',
       access: ['merchant_admin'],
+      summary: 'Schedule a report',
+      description: '`daily`, `weekly` (Monday to Monday) or `monthly`, UTC; each report covers the period that just ended, exactly once.',
+      tags,
       schema: { body: ScheduleBody },
       async handle(call: SignedCall<Static<typeof ScheduleBody>>) {
         const merchantId = merchantIdOf(call.user);
@@ -165,6 +201,8 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'DELETE',
       url: '/report-schedules/:scheduleId',
       access: ['merchant_admin'],
+      summary: 'Stop a report schedule',
+      tags,
       async handle(call: SignedCall) {
         const scheduleId = idParameter(call.params.scheduleId);
         return audited(context, call, { action: 'report_schedule.delete', targetType: 'report_schedule', targetId: String(scheduleId) }, async () => {

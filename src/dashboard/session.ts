@@ -19,6 +19,8 @@ const PasswordBody = Type.Object({
   new_password: Type.String({ minLength: 1, maxLength: passwordLengthMax }),
 });
 
+const tags = ['Dashboard: session'] as const;
+
 /** Sign-in, sign-out, who am I, change my password. */
 export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
   async function me(call: SignedCall) {
@@ -36,6 +38,11 @@ export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/session',
       access: 'public',
+      summary: 'Sign in',
+      description:
+        'Answers `{user, merchant, csrf_token, idle_timeout_seconds}` and sets the `gatehouse_session` cookie. A wrong password and an unknown email answer the same `7002`; 10 failures in a row lock the account for 30 minutes (`7003`).',
+      tags,
+      errors: ['signInRefused', 'accountLocked'],
       schema: { body: SignInBody },
       async handle(call: Call<Static<typeof SignInBody>>) {
         const { email, password } = call.body;
@@ -58,11 +65,13 @@ export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
         return me({ ...call, session, user: outcome.user });
       },
     },
-    { method: 'GET', url: '/session', access: 'any', handle: me },
+    { method: 'GET', url: '/session', access: 'any', summary: 'Who am I (and the CSRF token)', tags, handle: me },
     {
       method: 'DELETE',
       url: '/session',
       access: 'any',
+      summary: 'Sign out',
+      tags,
       async handle(call: SignedCall) {
         await endSession(context.pool, call.request.cookies[sessionCookieName] ?? '');
         await writeAudit(context.pool, { actor: actorOf(call.user), action: 'session.sign_out', outcome: 'success', ipAddress: call.request.ip });
@@ -74,6 +83,10 @@ export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/session/password',
       access: 'any',
+      summary: 'Change my password',
+      description: "My other sessions end; this one carries on with a fresh cookie and answers a new `csrf_token`.",
+      tags,
+      errors: ['passwordTooWeak', 'signInRefused'],
       schema: { body: PasswordBody },
       async handle(call: SignedCall<Static<typeof PasswordBody>>) {
         return audited(context, call, { action: 'user.change_own_password', targetType: 'user', targetId: String(call.user.id) }, async () => {

@@ -9,6 +9,7 @@ import { createUser, findUser, listUsers, merchantRoles, updateUser, userView, t
 import { GateError } from '../domain/errors.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { isUniqueViolation, type Queryable } from '../store/db.ts';
+import { limitParameter, queryParameters } from './documentation.ts';
 import { audited, decodeCursor, encodeCursor, idParameter, merchantIdOf, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
 
 const MerchantRole = Type.Union(merchantRoles.map((role) => Type.Literal(role)));
@@ -62,12 +63,16 @@ export async function merchantPciSummary(db: Queryable, merchantId: bigint, now:
   };
 }
 
+const tags = ['Dashboard: users and keys'] as const;
+
 export function userRoutes(context: PlatformContext): RouteDefinition[] {
   return [
     {
       method: 'GET',
       url: '/users',
       access: ['merchant_admin'],
+      summary: "My merchant's users",
+      tags,
       async handle(call: SignedCall) {
         return { users: (await listUsers(context.pool, merchantIdOf(call.user))).map(userView) };
       },
@@ -76,6 +81,10 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/users',
       access: ['merchant_admin'],
+      summary: 'Create a merchant user',
+      description: 'Passwords: at least 12 characters (`7007`); one user per email (`7008`).',
+      tags,
+      errors: ['passwordTooWeak', 'emailTaken'],
       schema: { body: NewUserBody },
       async handle(call: SignedCall<Static<typeof NewUserBody>>) {
         const merchantId = merchantIdOf(call.user);
@@ -89,6 +98,10 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'PATCH',
       url: '/users/:userId',
       access: ['merchant_admin'],
+      summary: 'Change a user',
+      description: "Role, access or password; the user's sessions end. Not your own role or access (`7005`).",
+      tags,
+      errors: ['passwordTooWeak'],
       schema: { body: UserChangesBody },
       async handle(call: SignedCall<Static<typeof UserChangesBody>>) {
         const userId = idParameter(call.params.userId);
@@ -120,6 +133,9 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/data-api-keys',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'My Data API keys',
+      description: 'Never the secret. `user_id` is what Data API requests carry.',
+      tags,
       async handle(call: SignedCall) {
         return { user_id: Number(call.user.id), keys: (await listDataApiKeys(context.pool, call.user.id)).map(dataApiKeyView) };
       },
@@ -128,6 +144,9 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'POST',
       url: '/data-api-keys',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Create a Data API key',
+      description: `Answers \`{user_id, key, secret_key}\`; the secret is shown once. At most ${activeKeysMax} active keys.`,
+      tags,
       schema: { body: KeyBody },
       async handle(call: SignedCall<Static<typeof KeyBody>>) {
         return audited(context, call, { action: 'data_api_key.create', targetType: 'user', targetId: String(call.user.id) }, async () => {
@@ -143,6 +162,8 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'DELETE',
       url: '/data-api-keys/:keyId',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: 'Revoke a Data API key',
+      tags,
       async handle(call: SignedCall) {
         const keyId = idParameter(call.params.keyId);
         return audited(context, call, { action: 'data_api_key.revoke', targetType: 'data_api_key', targetId: String(keyId) }, async () => {
@@ -155,6 +176,10 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/audit-log',
       access: ['merchant_admin'],
+      summary: "My merchant's audit log",
+      description: 'Newest first, keyset paging (`next_cursor`).',
+      tags,
+      documentedQuery: Type.Object({ limit: limitParameter(100, 500), cursor: queryParameters.cursor }),
       async handle(call: SignedCall) {
         const limit = parseLimit(call.query.limit, 100, 500);
         const entries = await listAudit(context.pool, merchantIdOf(call.user), { limit: limit + 1, beforeId: decodeCursor(call.query.cursor) });
@@ -166,6 +191,9 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       method: 'GET',
       url: '/compliance',
       access: ['merchant_admin', 'merchant_viewer'],
+      summary: "My merchant's PCI DSS status",
+      description: 'Each required document (quarterly ASV scan; AOC above 6,000,000 operations a year, else SAQ) is `ok`, `expiring`, `expired` or `missing`.',
+      tags,
       async handle(call: SignedCall) {
         return merchantPciSummary(context.pool, merchantIdOf(call.user), call.now);
       },

@@ -8,7 +8,17 @@ import { operationStatuses, operationTypes } from '../domain/statuses.ts';
 import { balanceView, balancesOf } from '../ledger/balances.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { operationPageQuery, operationView, paymentColumns, paymentView, type OperationFilters, type OperationRow, type PaymentRow } from '../reports/queries.ts';
+import { documentationOnlySerializer } from '../observability/openapi-schemas.ts';
 import { sign, verifyCallback, type SecretValue } from '../signature/index.ts';
+import {
+  BalancesResponse,
+  ChargebacksResponse,
+  OperationsResponse,
+  PaymentOperationsResponse,
+  RatesResponse,
+  dataApiSchemaDocumentation,
+  type DataApiRouteDocumentation,
+} from './documentation.ts';
 
 /**
  * The Data API: `POST /data/v1/...`, JSON in and out, for programs acting for
@@ -26,24 +36,29 @@ import { sign, verifyCallback, type SecretValue } from '../signature/index.ts';
  * a project's secret key) and unchanged.
  */
 export const timestampSkewSecondsMax = 300;
+
+/** The URL of every user-signed Data API route: the OpenAPI test checks that each one is documented. */
+export const dataApiRouteTable: string[] = [];
 export const pageLimitMax = 1000;
 
 const integerId = Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991 });
 const Authentication = {
-  user_id: integerId,
-  timestamp: Type.Integer({ minimum: 0, maximum: 100_000_000_000 }),
-  signature: Type.Optional(Type.String({ maxLength: 1024 })),
+  user_id: Type.Integer({ minimum: 1, maximum: 9_007_199_254_740_991, description: 'The Dashboard user the request acts for.' }),
+  timestamp: Type.Integer({ minimum: 0, maximum: 100_000_000_000, description: "Unix seconds; within 5 minutes of the server's clock." }),
+  signature: Type.Optional(Type.String({ maxLength: 1024, description: "Gate's algorithm over the body without `signature`, with one of the user's Data API keys." })),
 };
-const iso8601 = Type.String({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}' });
-const projectSelector = Type.Optional(Type.Union([integerId, Type.Array(integerId, { minItems: 1, maxItems: 100 })]));
+const iso8601 = (description: string) => Type.String({ minLength: 10, maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}', description });
+const projectSelector = Type.Optional(
+  Type.Union([integerId, Type.Array(integerId, { minItems: 1, maxItems: 100 })], { description: "A project id or a list of them, each the user's merchant's; default all of them." }),
+);
 const ListFilters = {
   project_id: projectSelector,
-  interval_from: Type.Optional(iso8601),
-  interval_to: Type.Optional(iso8601),
+  interval_from: Type.Optional(iso8601('From this UTC date or time (ISO 8601).')),
+  interval_to: Type.Optional(iso8601('Before this UTC date or time (ISO 8601).')),
   status: Type.Optional(Type.Array(Type.Union(operationStatuses.map((status) => Type.Literal(status))), { maxItems: 10 })),
   method: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 10 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: pageLimitMax })),
-  cursor: Type.Optional(Type.String({ maxLength: 64 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: pageLimitMax, default: 100, description: 'Page size.' })),
+  cursor: Type.Optional(Type.String({ maxLength: 64, description: '`next_cursor` of the previous page.' })),
 };
 
 const OperationsRequest = Type.Object({
@@ -108,15 +123,30 @@ export async function dataApiRoutes(app: FastifyInstance, options: { context: Pl
     return { operations: shown.map(operationView), next_cursor: rows.length > limit ? nextCursor(shown[shown.length - 1].operation_id) : null };
   }
 
-  const route = <Schema extends TSchema>(path: string, schema: Schema, handle: (body: Static<Schema>, user: User & { merchantId: bigint }) => Promise<unknown>) => {
-    app.post<{ Body: Static<Schema> }>(`/data/v1/${path}`, { schema: { body: schema } }, async (request) => {
+  const route = <Schema extends TSchema>(
+    path: string,
+    schema: Schema,
+    documentation: DataApiRouteDocumentation,
+    handle: (body: Static<Schema>, user: User & { merchantId: bigint }) => Promise<unknown>,
+  ) => {
+    const url = `/data/v1/${path}`;
+    if (!dataApiRouteTable.includes(url)) dataApiRouteTable.push(url);
+    const options = { schema: { body: schema, ...dataApiSchemaDocumentation(documentation) }, serializerCompiler: documentationOnlySerializer };
+    app.post<{ Body: Static<Schema> }>(url, options, async (request) => {
       const body = request.body as Static<Schema> & { user_id: number; timestamp: number; signature?: string };
       const user = await authenticate(body);
       return handle(body, user);
     });
   };
 
-  route('operations/get', OperationsRequest, async (body, user) => {
+  const operationsDocumentation = {
+    operationId: 'data_operations_get',
+    summary: 'Operations',
+    description: 'Operations of the projects, newest first, with filters and keyset paging (`next_cursor`).',
+    response: OperationsResponse,
+    errors: 'dataApi',
+  } as const;
+  route('operations/get', OperationsRequest, operationsDocumentation, async (body, user) => {
     const filters: OperationFilters = {
       projectIds: await projectsOf(user, body.project_id),
       from: timeOf(body.interval_from, 'interval_from'),
@@ -128,7 +158,14 @@ export async function dataApiRoutes(app: FastifyInstance, options: { context: Pl
     return operationsPage(filters, body.limit ?? 100, body.cursor);
   });
 
-  route('operations/payment', PaymentOperationsRequest, async (body, user) => {
+  const paymentDocumentation = {
+    operationId: 'data_operations_payment',
+    summary: "A payment's operations",
+    description: 'The payment and all its operations, oldest first.',
+    response: PaymentOperationsResponse,
+    errors: 'dataApiPayment',
+  } as const;
+  route('operations/payment', PaymentOperationsRequest, paymentDocumentation, async (body, user) => {
     const project = await findMerchantProject(context.pool, user.merchantId, BigInt(body.project_id), context.now());
     if (!project) throw new GateError('dashboardNotFound', `project ${body.project_id}`);
     const { rows } = await context.pool.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments p WHERE p.project_id = $1 AND p.payment_id = $2`, [
@@ -140,7 +177,14 @@ export async function dataApiRoutes(app: FastifyInstance, options: { context: Pl
     return { payment: paymentView(rows[0]), operations: page.operations.reverse() };
   });
 
-  route('chargebacks/get', ChargebacksRequest, async (body, user) => {
+  const chargebacksDocumentation = {
+    operationId: 'data_chargebacks_get',
+    summary: 'Chargebacks',
+    description: 'Chargeback operations, newest first, with the filters and paging of `operations/get`.',
+    response: ChargebacksResponse,
+    errors: 'dataApi',
+  } as const;
+  route('chargebacks/get', ChargebacksRequest, chargebacksDocumentation, async (body, user) => {
     const filters: OperationFilters = {
       projectIds: await projectsOf(user, body.project_id),
       from: timeOf(body.interval_from, 'interval_from'),
@@ -153,12 +197,26 @@ export async function dataApiRoutes(app: FastifyInstance, options: { context: Pl
     return { chargebacks: page.operations, next_cursor: page.next_cursor };
   });
 
-  route('balances/get', BalancesRequest, async (body, user) => {
+  const balancesDocumentation = {
+    operationId: 'data_balances_get',
+    summary: 'Balances',
+    description: 'Per project and currency, from the double-entry ledger; minor units as strings.',
+    response: BalancesResponse,
+    errors: 'dataApi',
+  } as const;
+  route('balances/get', BalancesRequest, balancesDocumentation, async (body, user) => {
     const balances = await balancesOf(context.pool, await projectsOf(user, body.project_id));
     return { balances: balances.map(balanceView) };
   });
 
-  route('rates/get', RatesRequest, async (body) => {
+  const ratesDocumentation = {
+    operationId: 'data_rates_get',
+    summary: 'FX rates',
+    description: 'The FX table the platform converts with, optionally for one `base` currency.',
+    response: RatesResponse,
+    errors: 'dataApi',
+  } as const;
+  route('rates/get', RatesRequest, ratesDocumentation, async (body) => {
     const { rows } = await context.pool.query(
       'SELECT base, quote, rate::text AS rate, updated_at FROM fx_rates WHERE ($1::text IS NULL OR base = $1) ORDER BY base, quote',
       [body.base ?? null],

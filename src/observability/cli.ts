@@ -21,7 +21,7 @@ export const operationsUsage = `  project rotate-key --project N [--overlap-seco
                              sets a callback back to pending and queues one delivery now;
                              a running node delivers it (normal retries follow while the
                              callback is within its schedule)
-  openapi                    prints the OpenAPI 3.1 document of Gate (what openapi.json holds)`;
+  openapi                    prints the OpenAPI 3.1 document of Gate, the Data API and the Dashboard API (what openapi.json holds)`;
 
 type WithDatabase = <T>(work: (pool: pg.Pool) => Promise<T>) => Promise<T>;
 type UsageErrorFactory = (message: string) => Error;

@@ -4,7 +4,7 @@ import { operationStatuses, operationTypes, paymentStatuses } from '../domain/st
 
 /**
  * Response schemas and error-code documentation of the documented routes
- * (Gate and the test-clock Data API). Route files import these as schema
+ * (Gate and the Data API; the Dashboard API's are in src/dashboard/documentation.ts). Route files import these as schema
  * metadata; `openapi.ts` turns the routes into the OpenAPI document.
  */
 
@@ -121,6 +121,13 @@ const everyRequest: readonly ErrorName[] = [
   'internalError',
 ];
 const walletRequest: readonly ErrorName[] = [...everyRequest, 'unsupportedEndpoint', 'methodNotEnabled'];
+/** Errors any Data API request can get: everyRequest's, with a user and a time instead of a project. */
+const dataApiRequest: readonly ErrorName[] = [
+  ...everyRequest.filter((name) => name !== 'projectNotFound'),
+  'dataApiUserUnknown',
+  'requestTimestampInvalid',
+  'dashboardNotFound',
+];
 const newMoney: readonly ErrorName[] = ['currencyNotSupported', 'currencyNotAllowedInCountry', 'amountAboveMaximum', 'paymentIdExists'];
 const followUp: readonly ErrorName[] = ['paymentNotFound', 'statusForbidsAction'];
 
@@ -140,11 +147,16 @@ export const documentedRouteErrors = {
   'recurring/cancel': [...walletRequest, 'cofNotFound', 'cofCancelled', 'cofExpired', 'cofInvalid'],
   status: [...everyRequest, 'paymentNotFound'],
   testClock: [...everyRequest, 'testClockForbidden'],
+  dataApi: dataApiRequest,
+  dataApiPayment: [...dataApiRequest, 'paymentNotFound'],
 } as const satisfies Record<string, readonly ErrorName[]>;
 export type DocumentedRoute = keyof typeof documentedRouteErrors;
 
-/** One response per HTTP status among `errorNames`, each naming the codes it can carry. */
-function errorResponses(errorNames: readonly ErrorName[]): Record<string, TSchema> {
+/**
+ * One response per HTTP status among `errorNames`, each naming the codes it
+ * can carry (the Dashboard API documents its routes' errors with it too).
+ */
+export function errorResponses(errorNames: readonly ErrorName[]): Record<string, TSchema> {
   const byStatus = new Map<number, ErrorCodeEntry[]>();
   for (const name of new Set(errorNames)) {
     const entry = errorCodes[name];

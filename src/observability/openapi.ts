@@ -2,15 +2,21 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { dashboardSecuritySchemes, dashboardTags } from '../dashboard/documentation.ts';
+import { apiPrefix } from '../dashboard/http.ts';
+import { dashboardApiRoutes } from '../dashboard/index.ts';
+import { dataApiSigning, dataApiTag } from '../data-api/documentation.ts';
+import { dataApiRoutes } from '../data-api/index.ts';
 import { gateRoutes } from '../gate/routes.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { documentedErrorCodes } from './openapi-schemas.ts';
 import { testClockRoutes } from '../test-clock/routes.ts';
 
 /**
- * The OpenAPI 3.1 description of Gate and the test-clock Data API, generated
- * from the routes' own TypeBox schemas by `@fastify/swagger`. A route is in
- * the document when its schema has `tags`; everything else (the Payment Page,
+ * The OpenAPI 3.1 description of Gate, the Data API and the Dashboard API,
+ * generated from the routes' own TypeBox schemas by `@fastify/swagger`. A
+ * route is in the document when its schema has `tags` (Dashboard routes get
+ * theirs from their `RouteDefinition`); everything else (the Payment Page,
  * the PayPal sandbox, webhooks, probes) stays out.
  *
  * It lives with the operations code (metrics, readiness) because it is part
@@ -49,6 +55,12 @@ flattens the body without the signature to sorted \`path:value\` items joined wi
 A \`success\` answer means *accepted for processing*: the outcome arrives by callback to the project's
 callback URL (or \`general.merchant_callback_url\`), signed the same way.
 
+The **Data API** (\`POST /data/v1/...\`) serves programs acting for a Dashboard user, signed with the
+user's Data API key (\`user_id\`, \`timestamp\`, \`signature\` in the body); its test-clock routes are
+signed like Gate with a project's key. The **Dashboard API** (\`${apiPrefix}/...\`) is what the
+Dashboard and the operator console run on: a session cookie from sign-in, the CSRF header on every
+state-changing request, and the roles each operation lists in \`x-roles\`. More in docs/dashboard-api.md.
+
 Errors answer \`{"status":"error","code","message","request_id"}\` with the HTTP status of the code;
 \`x-error-codes\` lists every code (also in docs/error-codes.md).`;
 
@@ -57,15 +69,18 @@ function swaggerOptions() {
     openapi: {
       openapi: '3.1.0',
       info: {
-        title: 'Gatehouse Gate API',
+        title: 'Gatehouse API',
         version: packageVersion,
         description,
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       tags: [
         { name: 'Gate', description: 'Payments, holds, refunds, payouts, COF purchases and status (`/v2/payment/...`).' },
-        { name: 'Data API', description: 'Test clocks of test projects (`/data/v1/...`), signed like Gate.' },
+        { name: dataApiTag, description: `Operations, chargebacks, balances and FX rates (\`/data/v1/...\`). ${dataApiSigning}` },
+        { name: 'Data API: test clocks', description: "Test clocks of test projects (`/data/v1/test-clock...`), signed like Gate with the project's secret key." },
+        ...dashboardTags,
       ],
+      components: { securitySchemes: dashboardSecuritySchemes() },
       'x-error-codes': documentedErrorCodes(),
     },
     hideUntagged: true,
@@ -87,8 +102,13 @@ export async function registerApiDocumentation(app: FastifyInstance, options: { 
   });
 }
 
+/** The Dashboard API's routes without the node's workers: documenting them starts nothing. */
+async function dashboardApiDocumentationRoutes(app: FastifyInstance, options: { context: PlatformContext }): Promise<void> {
+  await dashboardApiRoutes(app, { context: options.context, kickMassPayouts: () => undefined });
+}
+
 /** The routes that the document describes; the OpenAPI build registers exactly these. */
-const documentedPlugins = [gateRoutes, testClockRoutes] as const;
+const documentedPlugins = [gateRoutes, testClockRoutes, dataApiRoutes, dashboardApiDocumentationRoutes] as const;
 
 /**
  * A context for building the document without a database: route plugins

@@ -44,7 +44,7 @@ export async function testClockRoutes(app: FastifyInstance, options: { context: 
 
   // OpenAPI metadata (`npm run openapi`); it changes nothing at run time.
   const documentation = (operationId: string, summary: string, description: string) => ({
-    tags: ['Data API'],
+    tags: ['Data API: test clocks'],
     operationId,
     summary,
     description,
