@@ -21,6 +21,7 @@ import {
 } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { insertRegistration, lockRegistration, updateRegistration, type RegistrationRecord } from '../store/recurring.ts';
+import { checkOnboardingGrants } from './permission-rules.ts';
 import { checkCurrency, checkIpAddress, checkMerchantUrls, checkPurchaseMaximum } from './purchase-rules.ts';
 import { planRegistration, type RegistrationPlan } from './recurring-rules.ts';
 import type { AuthBody, PayoutBody, RecurringCancelBody, RecurringDebitBody, RefundBody, SaleBody } from './schemas.ts';
@@ -141,6 +142,7 @@ export async function acceptNewPayment(
   const paymentType: PaymentType = operationType === 'payout' ? 'payout' : 'purchase';
   try {
     await withTransaction(context.pool, async (tx) => {
+      await checkOnboardingGrants(tx, project, method, operationType);
       let payment = await insertPayment(tx, newPaymentRecord(project, method, paymentType, body, now));
       if (recurring) payment = await registerRecurring(tx, project, payment, recurring, now);
       await startOperation(context, tx, project, { payment, type: operationType, amountMinor, currency: body.payment.currency, requestId, usdRates, now });
@@ -194,6 +196,7 @@ export async function acceptFollowUp(
   const usdRates = await context.usdRates();
   const requestId = newRequestId();
   await withTransaction(context.pool, async (tx) => {
+    await checkOnboardingGrants(tx, project, method, operationType);
     const payment = await lockPayment(tx, project.id, paymentId);
     if (!payment || payment.method !== method || payment.type === 'payout') throw new GateError('paymentNotFound', paymentId);
     await startFollowUp(context, tx, project, payment, operationType, { refund, requestId, usdRates });
@@ -298,6 +301,7 @@ export async function acceptRecurringDebit(context: PlatformContext, project: Pr
   let requestId = '';
   try {
     await withTransaction(context.pool, async (tx) => {
+      await checkOnboardingGrants(tx, project, 'paypal', 'recurring');
       const registration = await lockRegistration(tx, project.id, BigInt(body.recurring.id));
       if (registration?.status === 'active' && registration.expiry && calendarDaysBetween(calendarDateOf(now), registration.expiry) < 0) {
         await updateRegistration(tx, registration.id, { status: 'expired' });
