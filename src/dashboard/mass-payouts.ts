@@ -4,10 +4,11 @@ import { stringify } from 'csv-stringify';
 import type pg from 'pg';
 import { GateError } from '../domain/errors.ts';
 import { acceptNewPayment } from '../gate/operations.ts';
+import { checkOnboardingGrants } from '../gate/permission-rules.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { cursorRows } from '../reports/csv.ts';
 import { decimalAmount } from '../reports/queries.ts';
-import { withTransaction } from '../store/db.ts';
+import { withTransaction, type Queryable } from '../store/db.ts';
 import { findPayment } from '../store/payments.ts';
 import { findProject, type Project } from '../store/projects.ts';
 import { audited, idParameter, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
@@ -172,9 +173,9 @@ async function insertBatch(tx: pg.PoolClient, project: Project, userId: bigint, 
   return BigInt(batchId);
 }
 
-async function batchOf(context: PlatformContext, project: Project, batchIdText: string | undefined) {
+async function batchOf(db: Queryable, project: Project, batchIdText: string | undefined) {
   const batchId = idParameter(batchIdText);
-  const { rows } = await context.pool.query(
+  const { rows } = await db.query(
     `SELECT id::int AS id, project_id::int AS project_id, file_name, status, rows_total, rows_rejected, created_at, started_at, finished_at
        FROM mass_payout_batches WHERE id = $1 AND project_id = $2`,
     [String(batchId), String(project.id)],
@@ -183,13 +184,13 @@ async function batchOf(context: PlatformContext, project: Project, batchIdText: 
   return rows[0] as { id: number; project_id: number; file_name: string; status: string; rows_total: number; rows_rejected: number; created_at: Date; started_at: Date | null; finished_at: Date | null };
 }
 
-async function progressOf(context: PlatformContext, project: Project, batchIdText: string | undefined) {
-  const batch = await batchOf(context, project, batchIdText);
-  const counts = await context.pool.query<{ status: string; count: number }>(
+async function progressOf(db: Queryable, project: Project, batchIdText: string | undefined) {
+  const batch = await batchOf(db, project, batchIdText);
+  const counts = await db.query<{ status: string; count: number }>(
     'SELECT status, count(*)::int AS count FROM mass_payout_rows WHERE batch_id = $1 GROUP BY status',
     [batch.id],
   );
-  const payments = await context.pool.query<{ status: string; count: number }>(
+  const payments = await db.query<{ status: string; count: number }>(
     `SELECT p.status, count(*)::int AS count FROM mass_payout_rows r JOIN payments p ON p.project_id = $2 AND p.payment_id = r.payment_id
       WHERE r.batch_id = $1 AND r.status = 'accepted' GROUP BY p.status`,
     [batch.id, String(project.id)],
@@ -210,6 +211,16 @@ async function progressOf(context: PlatformContext, project: Project, batchIdTex
   };
 }
 
+/**
+ * Payouts are on for the project: PayPal enabled and, for a production
+ * project, the `payouts` right granted at onboarding. Checked at upload and
+ * at start, so a file is refused at once rather than row by row.
+ */
+async function checkPayoutsEnabled(context: PlatformContext, db: Queryable, project: Project): Promise<void> {
+  checkMethodEnabled(context, project, 'paypal');
+  await checkOnboardingGrants(db, project, 'paypal', 'payout');
+}
+
 export function massPayoutRoutes(context: PlatformContext, kick: () => void): RouteDefinition[] {
   return [
     {
@@ -223,11 +234,11 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
         if (typeof call.body !== 'string') throw new GateError('unsupportedMediaType', 'send the file as text/csv');
         const csv = call.body;
         const fileName = String(call.query.file_name ?? '').slice(0, 255);
-        return audited(context, call, { action: 'mass_payout.upload', targetType: 'project', targetId: String(project.id), details: { file_name: fileName } }, async () => {
-          checkMethodEnabled(context, project, 'paypal');
+        return audited(context, call, { action: 'mass_payout.upload', targetType: 'project', targetId: String(project.id), details: { file_name: fileName } }, async (tx) => {
+          await checkPayoutsEnabled(context, tx, project);
           const rows = await validateUpload(context, project, csv, call.request.ip);
-          const batchId = await withTransaction(context.pool, (tx) => insertBatch(tx, project, call.user.id, fileName, call.request.ip, rows));
-          const progress = await progressOf(context, project, String(batchId));
+          const batchId = await insertBatch(tx, project, call.user.id, fileName, call.request.ip, rows);
+          const progress = await progressOf(tx, project, String(batchId));
           return {
             ...progress,
             rejected_rows: rows.filter((row) => row.status === 'rejected').map((row) => ({ row_number: row.rowNumber, payment_id: row.paymentId, error: row.error })),
@@ -255,7 +266,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       access: ['merchant_admin', 'merchant_viewer'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        return progressOf(context, project, call.params.batchId);
+        return progressOf(context.pool, project, call.params.batchId);
       },
     },
     {
@@ -264,10 +275,10 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       access: ['merchant_admin'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        const batch = await batchOf(context, project, call.params.batchId);
-        await audited(context, call, { action: 'mass_payout.start', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async () => {
-          checkMethodEnabled(context, project, 'paypal');
-          const { rowCount } = await context.pool.query(
+        const batch = await batchOf(context.pool, project, call.params.batchId);
+        await audited(context, call, { action: 'mass_payout.start', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async (tx) => {
+          await checkPayoutsEnabled(context, tx, project);
+          const { rowCount } = await tx.query(
             `UPDATE mass_payout_batches SET status = CASE WHEN rows_total = rows_rejected THEN 'done' ELSE 'running' END, started_at = now(),
                     finished_at = CASE WHEN rows_total = rows_rejected THEN now() END
               WHERE id = $1 AND status = 'validated'`,
@@ -276,7 +287,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
           if (!rowCount) throw new GateError('batchStateForbidsAction', `batch is ${batch.status}`);
         });
         kick();
-        return progressOf(context, project, call.params.batchId);
+        return progressOf(context.pool, project, call.params.batchId);
       },
     },
     {
@@ -285,15 +296,15 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       access: ['merchant_admin'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        const batch = await batchOf(context, project, call.params.batchId);
-        await audited(context, call, { action: 'mass_payout.cancel', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async () => {
-          const { rowCount } = await context.pool.query(
+        const batch = await batchOf(context.pool, project, call.params.batchId);
+        await audited(context, call, { action: 'mass_payout.cancel', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async (tx) => {
+          const { rowCount } = await tx.query(
             `UPDATE mass_payout_batches SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('validated', 'running')`,
             [batch.id],
           );
           if (!rowCount) throw new GateError('batchStateForbidsAction', `batch is ${batch.status}`);
         });
-        return progressOf(context, project, call.params.batchId);
+        return progressOf(context.pool, project, call.params.batchId);
       },
     },
     {
@@ -302,7 +313,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       access: ['merchant_admin', 'merchant_viewer'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        const batch = await batchOf(context, project, call.params.batchId);
+        const batch = await batchOf(context.pool, project, call.params.batchId);
         const source = Readable.from(
           (async function* () {
             for await (const row of cursorRows<Record<string, string | null>>(context.pool, {

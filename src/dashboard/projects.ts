@@ -108,9 +108,9 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall<Static<typeof SettingsBody>>) {
         const project = await projectOf(context, call, call.params.projectId);
         const changes = call.body;
-        return audited(context, call, { action: 'project.settings', targetType: 'project', targetId: String(project.id), details: changes }, async () => {
+        return audited(context, call, { action: 'project.settings', targetType: 'project', targetId: String(project.id), details: changes }, async (tx) => {
           if (changes.callback_url) checkMerchantUrls({ callback_url: changes.callback_url }, allowsPrivateUrls(context, project));
-          await context.pool.query(
+          await tx.query(
             `UPDATE projects SET
                callback_url = CASE WHEN $2 THEN $3 ELSE callback_url END,
                hold_expiry_action = COALESCE($4, hold_expiry_action),
@@ -118,7 +118,7 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
              WHERE id = $1`,
             [String(project.id), 'callback_url' in changes, changes.callback_url ?? null, changes.hold_expiry_action ?? null, changes.hold_period_seconds ?? null],
           );
-          const [view] = await projectViews(context.pool, [project.id], call.now);
+          const [view] = await projectViews(tx, [project.id], call.now);
           return { project: view };
         });
       },
@@ -135,10 +135,10 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
           context,
           call,
           { action: 'project.secret_key_rotate', targetType: 'project', targetId: String(project.id), details: { overlap_seconds: overlapSeconds } },
-          async () => {
-            const rotated = await rotateSecretKey(context.pool, project.id, overlapSeconds);
+          async (tx) => {
+            const rotated = await rotateSecretKey(tx, project.id, overlapSeconds);
             if (!rotated) throw new GateError('dashboardNotFound');
-            const { rows } = await context.pool.query<{ previous_secret_until: Date }>('SELECT previous_secret_until FROM projects WHERE id = $1', [String(project.id)]);
+            const { rows } = await tx.query<{ previous_secret_until: Date }>('SELECT previous_secret_until FROM projects WHERE id = $1', [String(project.id)]);
             return {
               project_id: Number(project.id),
               secret_key: rotated.secretKey,
