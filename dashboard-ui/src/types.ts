@@ -168,7 +168,8 @@ export interface BatchProgress {
   rows: { total: number; rejected: number; pending: number; accepted: number; failed: number };
   progress_percent: number;
   payment_statuses: Record<string, number>;
-  rejected_rows?: { row_number: number; payment_id: string | null; error: string | null }[];
+  /** The first rejected rows (at most 1,000) with the registry code and message of each. */
+  rejected_rows: { row_number: number; payment_id: string | null; code: string; message: string; error: string | null }[];
 }
 
 export interface BatchSummary {

@@ -36,6 +36,8 @@ import { amountMinorOf, payoutBodyFor } from './payouts.ts';
  */
 export const massPayoutRowsMax = 10_000;
 export const massPayoutBytesMax = 5 * 1024 * 1024;
+/** Rejected rows an answer lists (the first ones by row number); the results CSV has them all. */
+export const rejectedRowsShownMax = 1_000;
 /** Rows a worker takes per transaction, and how many of them it sends at once. */
 const rowsPerTake = 20;
 const sendsInParallel = 4;
@@ -184,6 +186,21 @@ async function batchOf(db: Queryable, project: Project, batchIdText: string | un
   return rows[0] as { id: number; project_id: number; file_name: string; status: string; rows_total: number; rows_rejected: number; created_at: Date; started_at: Date | null; finished_at: Date | null };
 }
 
+/** A stored rejection ("3041: Payment ID already exists", as validateUpload writes it) as code and message. */
+export function rejectionOf(error: string | null): { code: string; message: string } {
+  const match = /^(\d+): (.*)$/s.exec(error ?? '');
+  return match ? { code: match[1], message: match[2] } : { code: '', message: error ?? '' };
+}
+
+/** The batch's rejected rows with their reasons, so an answer shows them after a reload as at upload. */
+async function rejectedRowsOf(db: Queryable, batchId: number) {
+  const { rows } = await db.query<{ row_number: number; payment_id: string | null; error: string | null }>(
+    `SELECT row_number, payment_id, error FROM mass_payout_rows WHERE batch_id = $1 AND status = 'rejected' ORDER BY row_number LIMIT ${rejectedRowsShownMax}`,
+    [batchId],
+  );
+  return rows.map((row) => ({ row_number: row.row_number, payment_id: row.payment_id, ...rejectionOf(row.error), error: row.error }));
+}
+
 async function progressOf(db: Queryable, project: Project, batchIdText: string | undefined) {
   const batch = await batchOf(db, project, batchIdText);
   const counts = await db.query<{ status: string; count: number }>(
@@ -208,6 +225,7 @@ async function progressOf(db: Queryable, project: Project, batchIdText: string |
     rows: { total: batch.rows_total, rejected: byStatus.rejected ?? 0, pending: byStatus.pending ?? 0, accepted: byStatus.accepted ?? 0, failed: byStatus.failed ?? 0 },
     progress_percent: toSend === 0 ? 100 : Math.floor((sent * 100) / toSend),
     payment_statuses: Object.fromEntries(payments.rows.map((row) => [row.status, row.count])),
+    rejected_rows: batch.rows_rejected === 0 ? [] : await rejectedRowsOf(db, batch.id),
   };
 }
 
@@ -238,11 +256,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
           await checkPayoutsEnabled(context, tx, project);
           const rows = await validateUpload(context, project, csv, call.request.ip);
           const batchId = await insertBatch(tx, project, call.user.id, fileName, call.request.ip, rows);
-          const progress = await progressOf(tx, project, String(batchId));
-          return {
-            ...progress,
-            rejected_rows: rows.filter((row) => row.status === 'rejected').map((row) => ({ row_number: row.rowNumber, payment_id: row.paymentId, error: row.error })),
-          };
+          return progressOf(tx, project, String(batchId));
         });
       },
     },
