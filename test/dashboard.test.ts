@@ -676,6 +676,40 @@ describe('operator console', () => {
     assert.deepEqual(audit.rows, [{ code: '3029' }], 'the refusal is audited');
   });
 
+  test('fees: GET answers what PUT stored (every rule, replaced as a whole), operators only', async () => {
+    const path = `/operator/projects/${project.id}/fees`;
+    const rules = [
+      { operation_type: 'sale', percent_basis_points: 290, fixed_minor: 30 },
+      { operation_type: 'payout', percent_basis_points: 0, fixed_minor: 125 },
+      { operation_type: 'refund', percent_basis_points: 10_000, fixed_minor: 0 },
+    ];
+    const saved = await operator.put(path, { fees: rules });
+    assert.equal(saved.status, 200, saved.text);
+    const expected = {
+      project_id: Number(project.id),
+      fees: [
+        { operation_type: 'payout', percent_basis_points: 0, fixed_minor: '125' },
+        { operation_type: 'refund', percent_basis_points: 10_000, fixed_minor: '0' },
+        { operation_type: 'sale', percent_basis_points: 290, fixed_minor: '30' },
+      ],
+    };
+    assert.deepEqual(saved.json, expected);
+    assert.deepEqual((await operator.get(path)).json, expected);
+    assert.deepEqual((await admin.get(`/projects/${project.id}`)).json.fees, expected.fees, 'the merchant sees the same rules');
+
+    const replaced = await operator.put(path, { fees: [{ operation_type: 'capture', percent_basis_points: 150, fixed_minor: 0 }] });
+    assert.deepEqual(replaced.json.fees, [{ operation_type: 'capture', percent_basis_points: 150, fixed_minor: '0' }]);
+    assert.deepEqual((await operator.get(path)).json.fees, replaced.json.fees);
+
+    const duplicate = await operator.put(path, { fees: [rules[0], { ...rules[0], fixed_minor: 31 }] });
+    assert.equal(duplicate.json.code, '2005');
+    assert.equal((await operator.put(path, { fees: [{ ...rules[0], percent_basis_points: 10_001 }] })).status, 400);
+    assert.deepEqual((await operator.get(path)).json.fees, replaced.json.fees, 'refused saves change nothing');
+    assert.equal((await admin.get(path)).status, 403);
+    assert.equal((await operator.get('/operator/projects/999999/fees')).status, 404);
+    await operator.put(path, { fees: [] });
+  });
+
   test('PCI DSS documents: ASV scan for all, SAQ below 6,000,000 operations a year; ok / expiring / expired / missing', async () => {
     const merchant = (await operator.post('/operator/merchants', { name: 'Compliance Co' })).json.merchant;
     const summary = await operator.get(`/operator/merchants/${merchant.id}/pci-documents`);
@@ -721,6 +755,7 @@ describe('operator console', () => {
       ['customer_funds:debit:2000', 'merchant_balance:credit:2000', 'merchant_balance:debit:80', 'fees:credit:80'],
     );
     await operator.put(`/operator/projects/${project.id}/fees`, { fees: [] });
+    assert.deepEqual((await operator.get(`/operator/projects/${project.id}/fees`)).json.fees, []);
     const check = await operator.get(`/operator/ledger/check?project_id=${project.id}`);
     assert.equal(check.json.ok, true, JSON.stringify(check.json));
   });

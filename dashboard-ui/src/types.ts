@@ -44,6 +44,13 @@ export interface ProjectView {
   created_at: string | null;
 }
 
+/** A project fee rule as the API answers it (fixed_minor: minor units of the operation's currency). */
+export interface FeeRuleView {
+  operation_type: string;
+  percent_basis_points: number;
+  fixed_minor: string;
+}
+
 export interface PaymentView {
   project_id: number;
   payment_id: string;

@@ -8,10 +8,11 @@ import { listUsers, merchantRoles, userView } from '../accounts/users.ts';
 import { GateError } from '../domain/errors.ts';
 import { checkMerchantUrls } from '../gate/purchase-rules.ts';
 import { checkLedger } from '../ledger/check.ts';
+import { feeOperationTypes } from '../ledger/rules.ts';
 import { allowsPrivateUrls, type PlatformContext } from '../processing/context.ts';
 import { findProject, type Project, type ProjectMode } from '../store/projects.ts';
 import { audited, decodeCursor, encodeCursor, idParameter, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
-import { projectViews } from './projects.ts';
+import { feesOf, projectViews } from './projects.ts';
 import { createCheckedUser, merchantPciSummary } from './users.ts';
 
 /**
@@ -53,13 +54,13 @@ const FeesBody = Type.Object(
     fees: Type.Array(
       Type.Object(
         {
-          operation_type: Type.Union(['sale', 'capture', 'recurring', 'refund', 'payout', 'chargeback'].map((type) => Type.Literal(type))),
+          operation_type: Type.Union(feeOperationTypes.map((type) => Type.Literal(type))),
           percent_basis_points: Type.Integer({ minimum: 0, maximum: 10_000 }),
           fixed_minor: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
         },
         { additionalProperties: false },
       ),
-      { maxItems: 6 },
+      { maxItems: feeOperationTypes.length },
     ),
   },
   { additionalProperties: false },
@@ -250,13 +251,26 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       },
     },
     {
+      method: 'GET',
+      url: '/operator/projects/:projectId/fees',
+      access: operatorOnly,
+      async handle(call: SignedCall) {
+        const { project } = await anyProject(call.params.projectId, call.now);
+        return { project_id: Number(project.id), fees: await feesOf(context.pool, project.id) };
+      },
+    },
+    {
       method: 'PUT',
       url: '/operator/projects/:projectId/fees',
       access: operatorOnly,
       schema: { body: FeesBody },
       async handle(call: SignedCall<Static<typeof FeesBody>>) {
         const { project, merchantId } = await anyProject(call.params.projectId, call.now);
+        const types = call.body.fees.map((fee) => fee.operation_type);
+        if (new Set(types).size !== types.length) throw new GateError('invalidFieldFormat', 'one fee rule per operation_type');
         await audited(context, call, { action: 'project.fees', targetType: 'project', targetId: String(project.id), details: call.body, merchantId }, async (tx) => {
+          // Replacing all rules: concurrent saves take turns on the project row (the last one wins) instead of colliding on the key.
+          await tx.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [String(project.id)]);
           await tx.query('DELETE FROM project_fees WHERE project_id = $1', [String(project.id)]);
           for (const fee of call.body.fees) {
             await tx.query('INSERT INTO project_fees (project_id, operation_type, percent_basis_points, fixed_minor) VALUES ($1, $2, $3, $4)', [
@@ -267,11 +281,7 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
             ]);
           }
         });
-        const { rows } = await context.pool.query(
-          'SELECT operation_type, percent_basis_points, fixed_minor::text AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type',
-          [String(project.id)],
-        );
-        return { project_id: Number(project.id), fees: rows };
+        return { project_id: Number(project.id), fees: await feesOf(context.pool, project.id) };
       },
     },
     {

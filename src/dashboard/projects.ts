@@ -54,6 +54,15 @@ export async function projectViews(db: Queryable, projectIds: readonly bigint[],
   return views;
 }
 
+/** A project's fee rules: per operation type, basis points of the amount plus a fixed amount in the operation currency's minor units. */
+export async function feesOf(db: Queryable, projectId: bigint) {
+  const { rows } = await db.query<{ operation_type: string; percent_basis_points: number; fixed_minor: string }>(
+    'SELECT operation_type, percent_basis_points, fixed_minor::text AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type',
+    [String(projectId)],
+  );
+  return rows;
+}
+
 const SettingsBody = Type.Object(
   {
     callback_url: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://[^\\s]+$' })])),
@@ -89,15 +98,12 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const [view] = await projectViews(context.pool, [project.id], call.now);
-        const fees = await context.pool.query(
-          'SELECT operation_type, percent_basis_points, fixed_minor::text AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type',
-          [String(project.id)],
-        );
+        const fees = await feesOf(context.pool, project.id);
         const onboarding = await context.pool.query(
           'SELECT state, paypal_merchant_id, permissions, updated_at FROM paypal_onboarding WHERE project_id = $1',
           [String(project.id)],
         );
-        return { project: view, fees: fees.rows, paypal_onboarding: onboarding.rows[0] ?? null };
+        return { project: view, fees, paypal_onboarding: onboarding.rows[0] ?? null };
       },
     },
     {
