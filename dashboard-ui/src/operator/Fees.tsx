@@ -150,19 +150,21 @@ export default function Fees() {
             fee. Changes apply to operations that complete after saving.
           </p>
           <form onSubmit={save} className="stack" aria-label="Fees">
-            <Field label="Show fixed parts in" htmlFor="fees-currency" hint={`${currency} has ${exponentOf(currency)} decimal${exponentOf(currency) === 1 ? '' : 's'}.`}>
-              <select id="fees-currency" value={currency} onChange={(event) => changeCurrency(event.target.value)} aria-describedby="fees-currency-hint">
-                {currencyCodes.map((code) => (
-                  <option key={code}>{code}</option>
-                ))}
-              </select>
-            </Field>
+            <div className="form-grid">
+              <Field label="Show fixed parts in" htmlFor="fees-currency" hint={`${currency} has ${exponentOf(currency)} decimal${exponentOf(currency) === 1 ? '' : 's'}.`}>
+                <select id="fees-currency" value={currency} onChange={(event) => changeCurrency(event.target.value)} aria-describedby="fees-currency-hint">
+                  {currencyCodes.map((code) => (
+                    <option key={code}>{code}</option>
+                  ))}
+                </select>
+              </Field>
+            </div>
             <TableWrap label="Fee rules">
               <table data-testid="fee-rules">
                 <thead>
                   <tr>
                     <th scope="col">Operation</th>
-                    <th scope="col">Percent of amount</th>
+                    <th scope="col">Percent of amount (%)</th>
                     <th scope="col">Fixed ({currency})</th>
                     <th scope="col" className="number">
                       Fee on {formatMoney(exampleMinor, currency)}
@@ -193,8 +195,7 @@ export default function Fees() {
                             onChange={(event) => edit(type, 'percent', event.target.value)}
                             aria-invalid={!!percentError}
                             aria-describedby={percentError ? `fee-${type}-percent-error` : undefined}
-                          />{' '}
-                          %
+                          />
                           {percentError ? (
                             <p className="field-error" id={`fee-${type}-percent-error`}>
                               {percentError}
