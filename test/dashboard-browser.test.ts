@@ -23,7 +23,7 @@ import { actAtApprovalPage, authBody, saleBody, startTestPlatform, type TestPlat
  * report and compares it with the database, rotates the secret key, and
  * uploads a 1,000-row payout CSV with 3 bad rows (exactly those rejected,
  * the rest sent with a progress bar, per-row results downloaded). An operator
- * records a PCI DSS document, moves a PayPal onboarding and sets an FX rate.
+ * records a PCI DSS document, moves a PayPal onboarding, edits a project's fees and sets an FX rate.
  * Every main screen is saved at desktop (1280x800) and phone (390x844) width
  * to artifacts/screenshots/dashboard/, and must not scroll sideways on a
  * phone; no page may break the CSP.
@@ -447,7 +447,7 @@ describe('the Dashboard in a browser', () => {
     await page.setViewportSize(desktopViewport);
   });
 
-  test('operator console: merchants, PCI DSS documents, PayPal onboarding, FX rates', async () => {
+  test('operator console: merchants, PCI DSS documents, PayPal onboarding, fees, FX rates', async () => {
     const operator = await newScenario(browser);
     const { page } = operator;
     await page.goto(`${gh.baseUrl}/dashboard/operator`);
@@ -488,6 +488,29 @@ describe('the Dashboard in a browser', () => {
     ]);
     assert.deepEqual(rows[0], { state: 'rights_granted', paypal_merchant_id: 'PAYPAL-MERCHANT-42', permissions: ['purchases_refunds'] });
     await screens(page, 'operator-onboarding');
+
+    await navigate(page, 'Projects & PayPal', 'Projects and PayPal onboarding');
+    await page.getByRole('link', { name: `Edit fees of project ${liveProject.id}` }).click();
+    await heading(page, 'Fees: Shop live');
+    await page.getByLabel('Sale: percent of amount').fill('2.9');
+    await page.getByLabel('Sale: fixed part in USD').fill('0.30');
+    await page.getByLabel('Payout: fixed part in USD').fill('1.255');
+    await page.getByRole('button', { name: 'Save fees' }).click();
+    await page.getByText('An amount like 0.30 (at most 2 decimals).').waitFor();
+    await page.getByLabel('Payout: fixed part in USD').fill('1.25');
+    assert.equal(await page.getByTestId('fee-sale-example').textContent(), '3.20 USD', '2.90% of 100.00 plus 0.30, by the ledger’s rule');
+    await page.getByRole('button', { name: 'Save fees' }).click();
+    await page.getByText('Fees saved.').waitFor();
+    const fees = await gh.platform.context.pool.query('SELECT operation_type, percent_basis_points, fixed_minor::int AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type', [
+      String(liveProject.id),
+    ]);
+    assert.deepEqual(fees.rows, [
+      { operation_type: 'payout', percent_basis_points: 0, fixed_minor: 125 },
+      { operation_type: 'sale', percent_basis_points: 290, fixed_minor: 30 },
+    ]);
+    await page.getByLabel('Show fixed parts in').selectOption('JPY');
+    assert.equal(await page.getByLabel('Sale: fixed part in JPY').inputValue(), '30', 'the same 30 minor units, in a currency without decimals');
+    await screens(page, 'operator-fees');
 
     await navigate(page, 'FX rates', 'FX rates');
     await page.getByLabel('Base currency', { exact: true }).selectOption('USD');

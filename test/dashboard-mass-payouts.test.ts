@@ -69,6 +69,19 @@ test('a 1,000-row payout CSV with 3 bad rows: exactly those rejected, nothing se
   assert.match(reasons[17], /^3025/);
   assert.match(reasons[500], /^2005.*amount/);
   assert.match(reasons[999], /^2005.*account/);
+  // A reload (the batch GET) shows the same rejected rows, with the code and message apart.
+  const reloaded = await admin.get(`/projects/${project.id}/mass-payouts/${upload.json.batch.id}`);
+  assert.deepEqual(reloaded.json.rejected_rows, upload.json.rejected_rows);
+  assert.deepEqual(
+    reloaded.json.rejected_rows.map((row: any) => [row.row_number, row.payment_id, row.code]),
+    [
+      [17, `${prefix}-17`, '3025'],
+      [500, `${prefix}-500`, '2005'],
+      [999, `${prefix}-999`, '2005'],
+    ],
+  );
+  assert.match(reloaded.json.rejected_rows[0].message, /^Currency is not supported by the payment method: RUB/);
+  assert.match(reloaded.json.rejected_rows[2].message, /account/);
 
   // Validation sent nothing.
   const { rows: none } = await pool.query<{ count: string }>('SELECT count(*)::text AS count FROM payments WHERE project_id = $1', [String(project.id)]);
@@ -90,6 +103,7 @@ test('a 1,000-row payout CSV with 3 bad rows: exactly those rejected, nothing se
   }
   const sendMs = performance.now() - sendStarted;
   assert.deepEqual(progress.rows, { total: 1000, rejected: 3, pending: 0, accepted: 997, failed: 0 });
+  assert.deepEqual(progress.rejected_rows, upload.json.rejected_rows, 'still listed once the batch is done');
   assert.equal(progress.progress_percent, 100);
   const { rows: sent } = await pool.query<{ count: string }>(`SELECT count(*)::text AS count FROM payments WHERE project_id = $1 AND type = 'payout'`, [String(project.id)]);
   assert.equal(sent[0].count, '997');
@@ -122,6 +136,18 @@ test('a 1,000-row payout CSV with 3 bad rows: exactly those rejected, nothing se
   console.log(
     `mass payouts: rows=1000 rejected=3 upload_validate_ms=${uploadMs.toFixed(0)} send_997_ms=${sendMs.toFixed(0)} progress_samples=${percents.size} payment_statuses=${JSON.stringify(progress.payment_statuses)}`,
   );
+});
+
+test('a file with more rejected rows than an answer lists: the first 1,000 by row number, the count says how many in all', async () => {
+  const lines = ['payment_id,amount,currency,account_number,customer_id'];
+  for (let row = 1; row <= 1_200; row += 1) lines.push(`many-bad-${Date.now()}-${row},1.00,RUB,payee@example.com,c${row}`);
+  const upload = await admin.post(`/projects/${project.id}/mass-payouts`, undefined, { rawBody: `${lines.join('\n')}\n` });
+  assert.equal(upload.status, 200, upload.text);
+  const reloaded = await admin.get(`/projects/${project.id}/mass-payouts/${upload.json.batch.id}`);
+  assert.equal(reloaded.json.rows.rejected, 1_200);
+  assert.equal(reloaded.json.rejected_rows.length, 1_000);
+  assert.deepEqual(reloaded.json.rejected_rows.at(-1).row_number, 1_000);
+  assert.ok(reloaded.json.rejected_rows.every((row: any) => row.code === '3025'));
 });
 
 test('a re-upload with the same payment ids rejects every row (3041); a malformed file is refused whole (7009)', async () => {

@@ -7,6 +7,7 @@ import { createMerchant, createMerchantProject } from '../src/accounts/merchants
 import { verifyPassword } from '../src/accounts/passwords.ts';
 import { createUser } from '../src/accounts/users.ts';
 import { DashboardClient } from '../src/dashboard/client.ts';
+import { withTransaction } from '../src/store/db.ts';
 import { findProject, type Project } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
 import { actAtApprovalPage, authBody, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
@@ -497,6 +498,89 @@ describe('users, Data API keys, audit log', () => {
     assert.ok(page.json.entries.every((entry: any) => entry.merchant_id === Number(merchantId)));
   });
 
+  test('a successful action and its audit entry are written by one transaction', async () => {
+    const pool = gh.platform.context.pool;
+    // xmin is the id of the transaction that wrote a row version: equal ids mean one commit wrote both.
+    const auditXmin = async (action: string) =>
+      (await pool.query<{ xmin: string }>(`SELECT xmin::text AS xmin FROM audit_log WHERE action = $1 AND outcome = 'success' ORDER BY id DESC LIMIT 1`, [action]))
+        .rows[0].xmin;
+    assert.equal((await operator.put('/operator/fx-rates/USD/GBP', { rate: '0.79' })).status, 200);
+    const rate = await pool.query(`SELECT xmin::text AS xmin FROM fx_rates WHERE base = 'USD' AND quote = 'GBP'`);
+    assert.equal(rate.rows[0].xmin, await auditXmin('fx_rate.set'));
+
+    assert.equal((await operator.put(`/operator/projects/${project.id}/fees`, { fees: [{ operation_type: 'refund', percent_basis_points: 0, fixed_minor: 25 }] })).status, 200);
+    const fee = await pool.query(`SELECT xmin::text AS xmin FROM project_fees WHERE project_id = $1`, [String(project.id)]);
+    assert.equal(fee.rows[0].xmin, await auditXmin('project.fees'));
+    await operator.put(`/operator/projects/${project.id}/fees`, { fees: [] });
+
+    const user = await admin.post('/users', { email: 'audited@shop.example', role: 'merchant_viewer', password });
+    const userRow = await pool.query(`SELECT xmin::text AS xmin FROM users WHERE id = $1`, [String(user.json.user.id)]);
+    assert.equal(userRow.rows[0].xmin, await auditXmin('user.create'));
+
+    const upload = await admin.post(`/projects/${project.id}/mass-payouts`, undefined, {
+      rawBody: `payment_id,amount,currency,account_number,customer_id\n${nextPaymentId('audited-batch')},1.00,USD,payee@example.com,c1\n`,
+    });
+    const batch = await pool.query(`SELECT xmin::text AS xmin FROM mass_payout_batches WHERE id = $1`, [upload.json.batch.id]);
+    assert.equal(batch.rows[0].xmin, await auditXmin('mass_payout.upload'));
+    assert.notEqual(batch.rows[0].xmin, userRow.rows[0].xmin, 'separate actions, separate transactions');
+  });
+
+  test('when its audit entry cannot be written, the action is rolled back: 500, nothing written, the failure audited', async () => {
+    const pool = gh.platform.context.pool;
+    // The audit store fails for successful payouts only (a database fault injected for this test).
+    await pool.query(`CREATE FUNCTION test_refuse_payout_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.action = 'payout.create' AND NEW.outcome = 'success' THEN RAISE EXCEPTION 'audit store unavailable'; END IF;
+        RETURN NEW;
+      END $$`);
+    await pool.query('CREATE TRIGGER test_refuse_payout_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_refuse_payout_audit()');
+    const paymentId = nextPaymentId('unaudited-payout');
+    const form = { payment_id: paymentId, amount: 900, currency: 'USD', account_number: 'payee@example.com', customer_id: 'customer-9' };
+    try {
+      const refused = await admin.post(`/projects/${project.id}/payouts`, form);
+      assert.equal(refused.status, 500, refused.text);
+      const written = await pool.query('SELECT count(*)::int AS n FROM payments WHERE project_id = $1 AND payment_id = $2', [String(project.id), paymentId]);
+      assert.equal(written.rows[0].n, 0, 'no payout without its audit entry');
+      const failure = await pool.query(`SELECT details ->> 'code' AS code FROM audit_log WHERE action = 'payout.create' AND target_id = $1 AND outcome = 'failure'`, [
+        `${project.id}/${paymentId}`,
+      ]);
+      assert.deepEqual(failure.rows, [{ code: '1000' }]);
+    } finally {
+      await pool.query('DROP TRIGGER test_refuse_payout_audit ON audit_log');
+      await pool.query('DROP FUNCTION test_refuse_payout_audit()');
+    }
+    // Nothing was left behind: the same payment_id goes through now (no 3041), with its entry.
+    const accepted = await admin.post(`/projects/${project.id}/payouts`, form);
+    assert.equal(accepted.status, 200, accepted.text);
+    const success = await pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'payout.create' AND target_id = $1 AND outcome = 'success'`, [
+      `${project.id}/${paymentId}`,
+    ]);
+    assert.equal(success.rows[0].n, 1);
+  });
+
+  test('withTransaction given a transaction joins it: a nested failure undoes only its part, a nested success commits with the outer', async () => {
+    const pool = gh.platform.context.pool;
+    await pool.query('CREATE TABLE test_nesting (label text PRIMARY KEY)');
+    const labels = async () => (await pool.query<{ label: string }>('SELECT label FROM test_nesting ORDER BY label')).rows.map((row) => row.label);
+    await withTransaction(pool, async (tx) => {
+      await tx.query(`INSERT INTO test_nesting VALUES ('outer')`);
+      await withTransaction(tx, (nested) => nested.query(`INSERT INTO test_nesting VALUES ('nested')`));
+      await assert.rejects(withTransaction(tx, (nested) => nested.query(`INSERT INTO test_nesting VALUES ('outer')`)), /duplicate key/);
+      assert.deepEqual((await tx.query('SELECT count(*)::int AS n FROM test_nesting')).rows[0].n, 2, 'the outer transaction is still usable');
+      assert.deepEqual(await labels(), [], 'nothing visible before the outer commit');
+    });
+    assert.deepEqual(await labels(), ['nested', 'outer']);
+    await assert.rejects(
+      withTransaction(pool, async (tx) => {
+        await withTransaction(tx, (nested) => nested.query(`INSERT INTO test_nesting VALUES ('rolled back')`));
+        throw new Error('outer fails');
+      }),
+      /outer fails/,
+    );
+    assert.deepEqual(await labels(), ['nested', 'outer'], 'a nested success rolls back with its outer transaction');
+    await pool.query('DROP TABLE test_nesting');
+  });
+
   test('CLI: user create reads the password from stdin', async () => {
     const run = promisify(execFile);
     const child = run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'user', 'create', '--email', 'cli@shop.example', '--role', 'merchant_admin', '--merchant', String(merchantId)], {
@@ -563,6 +647,69 @@ describe('operator console', () => {
     assert.equal(again.json.paypal_onboarding.paypal_merchant_id, null);
   });
 
+  test('PayPal rights hold for Dashboard actions: a production project granting only purchases and refunds gets no payouts (3029, nothing written)', async () => {
+    const merchant = (await operator.post('/operator/merchants', { name: 'Rights Co' })).json.merchant;
+    const live = (await operator.post(`/operator/merchants/${merchant.id}/projects`, { name: 'Rights live', mode: 'production' })).json.project;
+    for (const state of ['requested', 'link_sent', 'rights_granted', 'set_up', 'ready']) {
+      const body = { state, ...(state === 'rights_granted' ? { paypal_merchant_id: 'RIGHTS1', permissions: ['purchases_refunds'] } : {}) };
+      assert.equal((await operator.post(`/operator/projects/${live.id}/paypal-onboarding`, body)).status, 200);
+    }
+    await operator.post(`/operator/merchants/${merchant.id}/users`, { email: 'boss@rights.example', role: 'merchant_admin', password });
+    const boss = new DashboardClient(gh.baseUrl);
+    assert.equal((await boss.signIn('boss@rights.example', password)).status, 200);
+    const paymentId = nextPaymentId('no-payout-right');
+    const payout = await boss.post(`/projects/${live.id}/payouts`, { payment_id: paymentId, amount: 500, currency: 'USD', account_number: 'payee@example.com', customer_id: 'c1' });
+    assert.equal(payout.status, 400, payout.text);
+    assert.equal(payout.json.code, '3029');
+    assert.match(payout.json.message, /does not grant payouts/);
+    const file = await boss.post(`/projects/${live.id}/mass-payouts`, undefined, {
+      rawBody: `payment_id,amount,currency,account_number,customer_id\n${paymentId},5.00,USD,payee@example.com,c1\n`,
+    });
+    assert.equal(file.json.code, '3029', 'a payout file is refused at upload, not row by row');
+    const pool = gh.platform.context.pool;
+    const written = await pool.query(
+      `SELECT (SELECT count(*)::int FROM payments WHERE project_id = $1) AS payments, (SELECT count(*)::int FROM mass_payout_batches WHERE project_id = $1) AS batches`,
+      [String(live.id)],
+    );
+    assert.deepEqual(written.rows[0], { payments: 0, batches: 0 });
+    const audit = await pool.query(`SELECT details ->> 'code' AS code FROM audit_log WHERE action = 'payout.create' AND target_id = $1`, [`${live.id}/${paymentId}`]);
+    assert.deepEqual(audit.rows, [{ code: '3029' }], 'the refusal is audited');
+  });
+
+  test('fees: GET answers what PUT stored (every rule, replaced as a whole), operators only', async () => {
+    const path = `/operator/projects/${project.id}/fees`;
+    const rules = [
+      { operation_type: 'sale', percent_basis_points: 290, fixed_minor: 30 },
+      { operation_type: 'payout', percent_basis_points: 0, fixed_minor: 125 },
+      { operation_type: 'refund', percent_basis_points: 10_000, fixed_minor: 0 },
+    ];
+    const saved = await operator.put(path, { fees: rules });
+    assert.equal(saved.status, 200, saved.text);
+    const expected = {
+      project_id: Number(project.id),
+      fees: [
+        { operation_type: 'payout', percent_basis_points: 0, fixed_minor: '125' },
+        { operation_type: 'refund', percent_basis_points: 10_000, fixed_minor: '0' },
+        { operation_type: 'sale', percent_basis_points: 290, fixed_minor: '30' },
+      ],
+    };
+    assert.deepEqual(saved.json, expected);
+    assert.deepEqual((await operator.get(path)).json, expected);
+    assert.deepEqual((await admin.get(`/projects/${project.id}`)).json.fees, expected.fees, 'the merchant sees the same rules');
+
+    const replaced = await operator.put(path, { fees: [{ operation_type: 'capture', percent_basis_points: 150, fixed_minor: 0 }] });
+    assert.deepEqual(replaced.json.fees, [{ operation_type: 'capture', percent_basis_points: 150, fixed_minor: '0' }]);
+    assert.deepEqual((await operator.get(path)).json.fees, replaced.json.fees);
+
+    const duplicate = await operator.put(path, { fees: [rules[0], { ...rules[0], fixed_minor: 31 }] });
+    assert.equal(duplicate.json.code, '2005');
+    assert.equal((await operator.put(path, { fees: [{ ...rules[0], percent_basis_points: 10_001 }] })).status, 400);
+    assert.deepEqual((await operator.get(path)).json.fees, replaced.json.fees, 'refused saves change nothing');
+    assert.equal((await admin.get(path)).status, 403);
+    assert.equal((await operator.get('/operator/projects/999999/fees')).status, 404);
+    await operator.put(path, { fees: [] });
+  });
+
   test('PCI DSS documents: ASV scan for all, SAQ below 6,000,000 operations a year; ok / expiring / expired / missing', async () => {
     const merchant = (await operator.post('/operator/merchants', { name: 'Compliance Co' })).json.merchant;
     const summary = await operator.get(`/operator/merchants/${merchant.id}/pci-documents`);
@@ -608,6 +755,7 @@ describe('operator console', () => {
       ['customer_funds:debit:2000', 'merchant_balance:credit:2000', 'merchant_balance:debit:80', 'fees:credit:80'],
     );
     await operator.put(`/operator/projects/${project.id}/fees`, { fees: [] });
+    assert.deepEqual((await operator.get(`/operator/projects/${project.id}/fees`)).json.fees, []);
     const check = await operator.get(`/operator/ledger/check?project_id=${project.id}`);
     assert.equal(check.json.ok, true, JSON.stringify(check.json));
   });

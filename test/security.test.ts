@@ -4,7 +4,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
+import { createUser } from '../src/accounts/users.ts';
 import { deliverCallback } from '../src/callbacks/deliver.ts';
+import { DashboardClient } from '../src/dashboard/client.ts';
 import { redactedPaths } from '../src/platform.ts';
 import { isPrivateAddress, urlRefusal } from '../src/security/urls.ts';
 import { signGateRequest } from '../src/signature/index.ts';
@@ -51,6 +53,46 @@ after(async () => {
 
 async function otherProject(mode: 'test' | 'production' = 'test'): Promise<Project> {
   return createProject(gh.platform.context.pool, { name: `other-${Date.now()}`, mode, callbackUrl: gh.receiver.url });
+}
+
+let operator: DashboardClient | undefined;
+
+/** A production project whose PayPal onboarding went through every step (operator API) to `ready` with `permissions`, with live credentials. */
+async function onboardedProduction(permissions: string[]): Promise<Project> {
+  const production = await otherProject('production');
+  if (!operator) {
+    const password = 'correct horse battery staple';
+    await createUser(gh.platform.context.pool, { email: 'ops@gatehouse.example', role: 'operator', merchantId: null, password });
+    operator = new DashboardClient(gh.baseUrl);
+    assert.equal((await operator.signIn('ops@gatehouse.example', password)).status, 200);
+  }
+  for (const step of ['requested', 'link_sent', 'rights_granted', 'set_up', 'ready']) {
+    const moved = await moveOnboarding(production, { state: step, ...(step === 'rights_granted' ? { paypal_merchant_id: 'LIVEMERCHANT1', permissions } : {}) });
+    assert.equal(moved.status, 200, moved.text);
+  }
+  await gh.platform.context.pool.query(`UPDATE projects SET paypal_client_id = 'live-client', paypal_client_secret = 'live-secret-value' WHERE id = $1`, [String(production.id)]);
+  return production;
+}
+
+function moveOnboarding(project: Project, body: Record<string, unknown>) {
+  return operator!.post(`/operator/projects/${project.id}/paypal-onboarding`, body);
+}
+
+function payoutBody(projectId: bigint, paymentId: string): Record<string, any> {
+  return {
+    general: { project_id: Number(projectId), payment_id: paymentId },
+    payment: { amount: 700, currency: 'USD', description: 'Payout' },
+    customer: { id: 'payee-1', ip_address: '192.0.2.10' },
+    account: { number: 'payee@example.com' },
+  };
+}
+
+async function writtenFor(project: Project): Promise<{ payments: number; operations: number }> {
+  const { rows } = await gh.platform.context.pool.query(
+    `SELECT (SELECT count(*)::int FROM payments WHERE project_id = $1) AS payments, (SELECT count(*)::int FROM operations WHERE project_id = $1) AS operations`,
+    [String(project.id)],
+  );
+  return rows[0];
 }
 
 async function post(project: Project, path: string, body: Record<string, any>, secret = project.secretKey) {
@@ -166,8 +208,7 @@ describe('SSRF guards', () => {
   });
 
   test('production projects talk to PayPal live, never to the built-in sandbox', async () => {
-    const production = await otherProject('production');
-    await gh.platform.context.pool.query(`UPDATE projects SET paypal_client_id = 'live-client', paypal_client_secret = 'live-secret-value', paypal_enabled = true WHERE id = $1`, [String(production.id)]);
+    const production = await onboardedProduction(['purchases_refunds']);
     liveCalls = [];
     const sandboxOrdersBefore = (await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM paypal_sandbox.orders')).rows[0].n;
     const body = saleBody(production.id, `live-${Date.now()}`);
@@ -179,6 +220,60 @@ describe('SSRF guards', () => {
     assert.ok(liveCalls.some((call) => call.startsWith('POST /v1/oauth2/token')), JSON.stringify(liveCalls));
     const sandboxOrdersAfter = (await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM paypal_sandbox.orders')).rows[0].n;
     assert.equal(sandboxOrdersAfter, sandboxOrdersBefore);
+  });
+});
+
+describe('PayPal onboarding permissions (production projects)', () => {
+  test('rights for purchases and refunds only: a payout is refused with 3029 and nothing is written; a sale is accepted', async () => {
+    const production = await onboardedProduction(['purchases_refunds']);
+    const payout = await post(production, '/v2/payment/wallet/paypal/payout', payoutBody(production.id, `no-payout-right-${Date.now()}`));
+    assert.equal(payout.status, 400);
+    assert.equal(payout.json.code, '3029', JSON.stringify(payout.json));
+    assert.match(payout.json.message, /does not grant payouts/);
+    assert.deepEqual(await writtenFor(production), { payments: 0, operations: 0 });
+    const sale = saleBody(production.id, `purchase-right-${Date.now()}`);
+    sale.return_url = { success: 'https://shop.example/ok', decline: 'https://shop.example/no' };
+    const accepted = await post(production, '/v2/payment/wallet/paypal/sale', sale);
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.json));
+  });
+
+  test('rights for payouts only: a payout is accepted; a sale, a refund and a COF debit are refused with 3029', async () => {
+    const production = await onboardedProduction(['payouts']);
+    const payout = await post(production, '/v2/payment/wallet/paypal/payout', payoutBody(production.id, `payout-right-${Date.now()}`));
+    assert.equal(payout.status, 200, JSON.stringify(payout.json));
+    const refused = [
+      ['/v2/payment/wallet/paypal/sale', saleBody(production.id, `no-purchase-right-${Date.now()}`)],
+      ['/v2/payment/wallet/paypal/refund', { general: { project_id: Number(production.id), payment_id: payout.json.payment_id }, payment: { description: 'x' } }],
+      ['/v2/payment/wallet/paypal/capture', { general: { project_id: Number(production.id), payment_id: payout.json.payment_id } }],
+      [
+        '/v2/payment/wallet/paypal/recurring',
+        { ...saleBody(production.id, `no-debit-right-${Date.now()}`), return_url: undefined, recurring: { id: 1 } },
+      ],
+    ] as const;
+    for (const [path, body] of refused) {
+      const answer = await post(production, path, JSON.parse(JSON.stringify(body)));
+      assert.equal(answer.json.code, '3029', `${path}: ${JSON.stringify(answer.json)}`);
+      assert.match(answer.json.message, /does not grant purchases and refunds/);
+    }
+    assert.deepEqual(await writtenFor(production), { payments: 1, operations: 1 }, 'only the payout was written');
+  });
+
+  test('revoking the rights takes effect at once, also if paypal_enabled were left on', async () => {
+    const production = await onboardedProduction(['purchases_refunds', 'payouts']);
+    assert.equal((await post(production, '/v2/payment/wallet/paypal/payout', payoutBody(production.id, `before-revoke-${Date.now()}`))).status, 200);
+    assert.equal((await moveOnboarding(production, { state: 'revoked' })).status, 200);
+    await gh.platform.context.pool.query('UPDATE projects SET paypal_enabled = true WHERE id = $1', [String(production.id)]);
+    const after = await post(production, '/v2/payment/wallet/paypal/payout', payoutBody(production.id, `after-revoke-${Date.now()}`));
+    assert.equal(after.json.code, '3029', JSON.stringify(after.json));
+    assert.deepEqual(await writtenFor(production), { payments: 1, operations: 1 });
+  });
+
+  test('test projects need no onboarding: payouts and sales are accepted', async () => {
+    const project = await otherProject('test');
+    const { rows } = await gh.platform.context.pool.query('SELECT count(*)::int AS n FROM paypal_onboarding WHERE project_id = $1', [String(project.id)]);
+    assert.equal(rows[0].n, 0);
+    assert.equal((await post(project, '/v2/payment/wallet/paypal/payout', payoutBody(project.id, `test-payout-${Date.now()}`))).status, 200);
+    assert.equal((await post(project, '/v2/payment/wallet/paypal/sale', saleBody(project.id, `test-sale-${Date.now()}`))).status, 200);
   });
 });
 

@@ -30,6 +30,7 @@ const Merchants = lazy(() => import('./operator/Merchants.tsx'));
 const MerchantDetail = lazy(() => import('./operator/MerchantDetail.tsx'));
 const OperatorProjects = lazy(() => import('./operator/Projects.tsx'));
 const Onboarding = lazy(() => import('./operator/Onboarding.tsx'));
+const Fees = lazy(() => import('./operator/Fees.tsx'));
 const FxRates = lazy(() => import('./operator/FxRates.tsx'));
 
 function NotFound() {
@@ -50,6 +51,7 @@ function SignedInRoutes() {
         <Route path="/operator/merchants/:merchantId" element={<MerchantDetail />} />
         <Route path="/operator/projects" element={<OperatorProjects />} />
         <Route path="/operator/projects/:projectId/onboarding" element={<Onboarding />} />
+        <Route path="/operator/projects/:projectId/fees" element={<Fees />} />
         <Route path="/operator/fx-rates" element={<FxRates />} />
         <Route path="/operator/audit-log" element={<AuditLog scope="operator" />} />
         <Route path="/account" element={<Account />} />

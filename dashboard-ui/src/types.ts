@@ -44,6 +44,13 @@ export interface ProjectView {
   created_at: string | null;
 }
 
+/** A project fee rule as the API answers it (fixed_minor: minor units of the operation's currency). */
+export interface FeeRuleView {
+  operation_type: string;
+  percent_basis_points: number;
+  fixed_minor: string;
+}
+
 export interface PaymentView {
   project_id: number;
   payment_id: string;
@@ -168,7 +175,8 @@ export interface BatchProgress {
   rows: { total: number; rejected: number; pending: number; accepted: number; failed: number };
   progress_percent: number;
   payment_statuses: Record<string, number>;
-  rejected_rows?: { row_number: number; payment_id: string | null; error: string | null }[];
+  /** The first rejected rows (at most 1,000) with the registry code and message of each. */
+  rejected_rows: { row_number: number; payment_id: string | null; code: string; message: string; error: string | null }[];
 }
 
 export interface BatchSummary {

@@ -1,11 +1,13 @@
 import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
 import { writeAudit, type AuditActor } from '../accounts/audit.ts';
 import { findMerchantProject, projectIdsOfMerchant } from '../accounts/merchants.ts';
 import { csrfTokenMatches, endSession, resumeSession, type Session } from '../accounts/sessions.ts';
 import { findUser, type Role, type User } from '../accounts/users.ts';
 import { GateError, type ErrorName } from '../domain/errors.ts';
 import type { PlatformContext } from '../processing/context.ts';
+import { withTransaction } from '../store/db.ts';
 import type { Project } from '../store/projects.ts';
 import { dashboardRouteDocumentation, type DashboardTag } from './documentation.ts';
 
@@ -227,20 +229,31 @@ export async function visibleProjectIds(context: PlatformContext, call: SignedCa
 }
 
 /**
- * Runs an admin action and writes its audit entry with the outcome, also
- * when it fails (the refusal is worth recording too). Returns its result.
+ * Runs an admin action in one transaction that also writes its audit entry,
+ * so a successful action and its entry commit together or not at all (a
+ * crash in between can no longer lose the entry). `work` must do its writes
+ * through `tx`; code that opens its own transaction (`withTransaction`)
+ * joins `tx` when given it. A failed action rolls back and is audited
+ * afterwards, on its own (the refusal is worth recording too).
+ *
+ * @example
+ * await audited(context, call, { action: 'fx_rate.set', targetType: 'fx_rate', targetId: 'USD/EUR' }, (tx) =>
+ *   tx.query('UPDATE fx_rates SET rate = $1 WHERE base = $2 AND quote = $3', ['0.92', 'USD', 'EUR']),
+ * );
  */
 export async function audited<T>(
   context: PlatformContext,
   call: SignedCall,
   entry: { action: string; targetType?: string; targetId?: string; details?: Record<string, unknown>; merchantId?: bigint | null },
-  work: () => Promise<T>,
+  work: (tx: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const base = { actor: actorOf(call.user), ipAddress: call.request.ip, ...entry };
   try {
-    const result = await work();
-    await writeAudit(context.pool, { ...base, outcome: 'success' });
-    return result;
+    return await withTransaction(context.pool, async (tx) => {
+      const result = await work(tx);
+      await writeAudit(tx, { ...base, outcome: 'success' });
+      return result;
+    });
   } catch (error) {
     const code = error instanceof GateError ? error.entry.code : '1000';
     await writeAudit(context.pool, { ...base, outcome: 'failure', details: { ...entry.details, code } }).catch(() => undefined);

@@ -5,10 +5,11 @@ import { stringify } from 'csv-stringify';
 import type pg from 'pg';
 import { GateError } from '../domain/errors.ts';
 import { acceptNewPayment } from '../gate/operations.ts';
+import { checkOnboardingGrants } from '../gate/permission-rules.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { cursorRows } from '../reports/csv.ts';
 import { decimalAmount } from '../reports/queries.ts';
-import { withTransaction } from '../store/db.ts';
+import { withTransaction, type Queryable } from '../store/db.ts';
 import { findPayment } from '../store/payments.ts';
 import { findProject, type Project } from '../store/projects.ts';
 import { audited, idParameter, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
@@ -36,6 +37,8 @@ import { amountMinorOf, payoutBodyFor } from './payouts.ts';
  */
 export const massPayoutRowsMax = 10_000;
 export const massPayoutBytesMax = 5 * 1024 * 1024;
+/** Rejected rows an answer lists (the first ones by row number); the results CSV has them all. */
+export const rejectedRowsShownMax = 1_000;
 /** Rows a worker takes per transaction, and how many of them it sends at once. */
 const rowsPerTake = 20;
 const sendsInParallel = 4;
@@ -173,9 +176,9 @@ async function insertBatch(tx: pg.PoolClient, project: Project, userId: bigint, 
   return BigInt(batchId);
 }
 
-async function batchOf(context: PlatformContext, project: Project, batchIdText: string | undefined) {
+async function batchOf(db: Queryable, project: Project, batchIdText: string | undefined) {
   const batchId = idParameter(batchIdText);
-  const { rows } = await context.pool.query(
+  const { rows } = await db.query(
     `SELECT id::int AS id, project_id::int AS project_id, file_name, status, rows_total, rows_rejected, created_at, started_at, finished_at
        FROM mass_payout_batches WHERE id = $1 AND project_id = $2`,
     [String(batchId), String(project.id)],
@@ -184,13 +187,28 @@ async function batchOf(context: PlatformContext, project: Project, batchIdText: 
   return rows[0] as { id: number; project_id: number; file_name: string; status: string; rows_total: number; rows_rejected: number; created_at: Date; started_at: Date | null; finished_at: Date | null };
 }
 
-async function progressOf(context: PlatformContext, project: Project, batchIdText: string | undefined) {
-  const batch = await batchOf(context, project, batchIdText);
-  const counts = await context.pool.query<{ status: string; count: number }>(
+/** A stored rejection ("3041: Payment ID already exists", as validateUpload writes it) as code and message. */
+export function rejectionOf(error: string | null): { code: string; message: string } {
+  const match = /^(\d+): (.*)$/s.exec(error ?? '');
+  return match ? { code: match[1], message: match[2] } : { code: '', message: error ?? '' };
+}
+
+/** The batch's rejected rows with their reasons, so an answer shows them after a reload as at upload. */
+async function rejectedRowsOf(db: Queryable, batchId: number) {
+  const { rows } = await db.query<{ row_number: number; payment_id: string | null; error: string | null }>(
+    `SELECT row_number, payment_id, error FROM mass_payout_rows WHERE batch_id = $1 AND status = 'rejected' ORDER BY row_number LIMIT ${rejectedRowsShownMax}`,
+    [batchId],
+  );
+  return rows.map((row) => ({ row_number: row.row_number, payment_id: row.payment_id, ...rejectionOf(row.error), error: row.error }));
+}
+
+async function progressOf(db: Queryable, project: Project, batchIdText: string | undefined) {
+  const batch = await batchOf(db, project, batchIdText);
+  const counts = await db.query<{ status: string; count: number }>(
     'SELECT status, count(*)::int AS count FROM mass_payout_rows WHERE batch_id = $1 GROUP BY status',
     [batch.id],
   );
-  const payments = await context.pool.query<{ status: string; count: number }>(
+  const payments = await db.query<{ status: string; count: number }>(
     `SELECT p.status, count(*)::int AS count FROM mass_payout_rows r JOIN payments p ON p.project_id = $2 AND p.payment_id = r.payment_id
       WHERE r.batch_id = $1 AND r.status = 'accepted' GROUP BY p.status`,
     [batch.id, String(project.id)],
@@ -208,10 +226,21 @@ async function progressOf(context: PlatformContext, project: Project, batchIdTex
     rows: { total: batch.rows_total, rejected: byStatus.rejected ?? 0, pending: byStatus.pending ?? 0, accepted: byStatus.accepted ?? 0, failed: byStatus.failed ?? 0 },
     progress_percent: toSend === 0 ? 100 : Math.floor((sent * 100) / toSend),
     payment_statuses: Object.fromEntries(payments.rows.map((row) => [row.status, row.count])),
+    rejected_rows: batch.rows_rejected === 0 ? [] : await rejectedRowsOf(db, batch.id),
   };
 }
 
 const tags = ['Dashboard: payouts'] as const;
+
+/**
+ * Payouts are on for the project: PayPal enabled and, for a production
+ * project, the `payouts` right granted at onboarding. Checked at upload and
+ * at start, so a file is refused at once rather than row by row.
+ */
+async function checkPayoutsEnabled(context: PlatformContext, db: Queryable, project: Project): Promise<void> {
+  checkMethodEnabled(context, project, 'paypal');
+  await checkOnboardingGrants(db, project, 'paypal', 'payout');
+}
 
 export function massPayoutRoutes(context: PlatformContext, kick: () => void): RouteDefinition[] {
   return [
@@ -232,15 +261,11 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
         if (typeof call.body !== 'string') throw new GateError('unsupportedMediaType', 'send the file as text/csv');
         const csv = call.body;
         const fileName = String(call.query.file_name ?? '').slice(0, 255);
-        return audited(context, call, { action: 'mass_payout.upload', targetType: 'project', targetId: String(project.id), details: { file_name: fileName } }, async () => {
-          checkMethodEnabled(context, project, 'paypal');
+        return audited(context, call, { action: 'mass_payout.upload', targetType: 'project', targetId: String(project.id), details: { file_name: fileName } }, async (tx) => {
+          await checkPayoutsEnabled(context, tx, project);
           const rows = await validateUpload(context, project, csv, call.request.ip);
-          const batchId = await withTransaction(context.pool, (tx) => insertBatch(tx, project, call.user.id, fileName, call.request.ip, rows));
-          const progress = await progressOf(context, project, String(batchId));
-          return {
-            ...progress,
-            rejected_rows: rows.filter((row) => row.status === 'rejected').map((row) => ({ row_number: row.rowNumber, payment_id: row.paymentId, error: row.error })),
-          };
+          const batchId = await insertBatch(tx, project, call.user.id, fileName, call.request.ip, rows);
+          return progressOf(tx, project, String(batchId));
         });
       },
     },
@@ -268,7 +293,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       tags,
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        return progressOf(context, project, call.params.batchId);
+        return progressOf(context.pool, project, call.params.batchId);
       },
     },
     {
@@ -281,10 +306,10 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       errors: ['batchStateForbidsAction', 'methodNotEnabled'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        const batch = await batchOf(context, project, call.params.batchId);
-        await audited(context, call, { action: 'mass_payout.start', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async () => {
-          checkMethodEnabled(context, project, 'paypal');
-          const { rowCount } = await context.pool.query(
+        const batch = await batchOf(context.pool, project, call.params.batchId);
+        await audited(context, call, { action: 'mass_payout.start', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async (tx) => {
+          await checkPayoutsEnabled(context, tx, project);
+          const { rowCount } = await tx.query(
             `UPDATE mass_payout_batches SET status = CASE WHEN rows_total = rows_rejected THEN 'done' ELSE 'running' END, started_at = now(),
                     finished_at = CASE WHEN rows_total = rows_rejected THEN now() END
               WHERE id = $1 AND status = 'validated'`,
@@ -293,7 +318,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
           if (!rowCount) throw new GateError('batchStateForbidsAction', `batch is ${batch.status}`);
         });
         kick();
-        return progressOf(context, project, call.params.batchId);
+        return progressOf(context.pool, project, call.params.batchId);
       },
     },
     {
@@ -306,15 +331,15 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       errors: ['batchStateForbidsAction'],
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        const batch = await batchOf(context, project, call.params.batchId);
-        await audited(context, call, { action: 'mass_payout.cancel', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async () => {
-          const { rowCount } = await context.pool.query(
+        const batch = await batchOf(context.pool, project, call.params.batchId);
+        await audited(context, call, { action: 'mass_payout.cancel', targetType: 'mass_payout_batch', targetId: String(batch.id) }, async (tx) => {
+          const { rowCount } = await tx.query(
             `UPDATE mass_payout_batches SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('validated', 'running')`,
             [batch.id],
           );
           if (!rowCount) throw new GateError('batchStateForbidsAction', `batch is ${batch.status}`);
         });
-        return progressOf(context, project, call.params.batchId);
+        return progressOf(context.pool, project, call.params.batchId);
       },
     },
     {
@@ -327,7 +352,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
       answerMediaType: 'text/csv',
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
-        const batch = await batchOf(context, project, call.params.batchId);
+        const batch = await batchOf(context.pool, project, call.params.batchId);
         const source = Readable.from(
           (async function* () {
             for await (const row of cursorRows<Record<string, string | null>>(context.pool, {

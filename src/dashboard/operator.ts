@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type pg from 'pg';
 import { listAudit } from '../accounts/audit.ts';
 import { defaultValidUntil, pciDocumentKinds, type PciDocumentKind } from '../accounts/compliance.ts';
 import { createMerchant, createMerchantProject, findMerchant, listMerchants, merchantView, projectIdsOfMerchant } from '../accounts/merchants.ts';
@@ -7,12 +8,12 @@ import { listUsers, merchantRoles, userView } from '../accounts/users.ts';
 import { GateError } from '../domain/errors.ts';
 import { checkMerchantUrls } from '../gate/purchase-rules.ts';
 import { checkLedger } from '../ledger/check.ts';
+import { feeOperationTypes } from '../ledger/rules.ts';
 import { allowsPrivateUrls, type PlatformContext } from '../processing/context.ts';
-import { withTransaction } from '../store/db.ts';
-import { findProject, type ProjectMode } from '../store/projects.ts';
+import { findProject, type Project, type ProjectMode } from '../store/projects.ts';
 import { limitParameter, queryParameters } from './documentation.ts';
 import { audited, decodeCursor, encodeCursor, idParameter, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
-import { projectViews } from './projects.ts';
+import { feesOf, projectViews } from './projects.ts';
 import { createCheckedUser, merchantPciSummary } from './users.ts';
 
 /**
@@ -55,13 +56,13 @@ const FeesBody = Type.Object(
     fees: Type.Array(
       Type.Object(
         {
-          operation_type: Type.Union(['sale', 'capture', 'recurring', 'refund', 'payout', 'chargeback'].map((type) => Type.Literal(type))),
+          operation_type: Type.Union(feeOperationTypes.map((type) => Type.Literal(type))),
           percent_basis_points: Type.Integer({ minimum: 0, maximum: 10_000 }),
           fixed_minor: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
         },
         { additionalProperties: false },
       ),
-      { maxItems: 6 },
+      { maxItems: feeOperationTypes.length },
     ),
   },
   { additionalProperties: false },
@@ -80,6 +81,46 @@ const RateBody = Type.Object({ rate: Type.String({ pattern: '^(0|[1-9][0-9]{0,11
 function isDate(value: string): boolean {
   const date = new Date(`${value}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+/**
+ * Moves a project's PayPal onboarding one step (the transition table in
+ * src/accounts/paypal-onboarding.ts), under the onboarding row's lock.
+ */
+async function moveOnboarding(tx: pg.PoolClient, project: Project, move: Static<typeof OnboardingBody>): Promise<void> {
+  const target = move.state as OnboardingState;
+  const { rows } = await tx.query<{ state: OnboardingState; paypal_merchant_id: string | null; permissions: string[] }>(
+    'SELECT state, paypal_merchant_id, permissions FROM paypal_onboarding WHERE project_id = $1 FOR UPDATE',
+    [String(project.id)],
+  );
+  const current = rows[0];
+  if (!mayMove(current?.state, target)) throw new GateError('onboardingStepNotAllowed', `${current?.state ?? 'none'} -> ${target}`);
+  if (target === 'rights_granted' && (!move.paypal_merchant_id || !move.permissions?.length)) {
+    throw new GateError('requiredFieldMissing', 'paypal_merchant_id and permissions are required when rights are granted');
+  }
+  // A restart (requested again after a revocation) forgets the old link, merchant id and rights.
+  const restart = target === 'requested';
+  if (!current) {
+    await tx.query(`INSERT INTO paypal_onboarding (project_id, state, onboarding_link) VALUES ($1, $2, $3)`, [
+      String(project.id),
+      target,
+      move.onboarding_link ?? null,
+    ]);
+  } else {
+    await tx.query(
+      `UPDATE paypal_onboarding SET state = $2,
+         onboarding_link = CASE WHEN $6 THEN $3 ELSE COALESCE($3, onboarding_link) END,
+         paypal_merchant_id = CASE WHEN $6 THEN NULL ELSE COALESCE($4, paypal_merchant_id) END,
+         permissions = CASE WHEN $6 THEN ARRAY[]::text[] ELSE COALESCE($5::text[], permissions) END,
+         updated_at = now()
+       WHERE project_id = $1`,
+      [String(project.id), target, move.onboarding_link ?? null, move.paypal_merchant_id ?? null, move.permissions ?? null, restart],
+    );
+  }
+  // A production project takes PayPal payments only once onboarding is complete, and stops when rights are revoked.
+  if (project.mode === 'production' && (target === 'ready' || target === 'revoked')) {
+    await tx.query('UPDATE projects SET paypal_enabled = $2 WHERE id = $1', [String(project.id), target === 'ready']);
+  }
 }
 
 export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
@@ -128,8 +169,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       tags,
       schema: { body: MerchantBody },
       async handle(call: SignedCall<Static<typeof MerchantBody>>) {
-        const merchant = await audited(context, call, { action: 'merchant.create', targetType: 'merchant', details: call.body, merchantId: null }, () =>
-          createMerchant(context.pool, call.body.name),
+        const merchant = await audited(context, call, { action: 'merchant.create', targetType: 'merchant', details: call.body, merchantId: null }, (tx) =>
+          createMerchant(tx, call.body.name),
         );
         return { merchant: merchantView(merchant) };
       },
@@ -165,7 +206,7 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
           context,
           call,
           { action: 'user.create', targetType: 'user', details: { email: call.body.email, role: call.body.role }, merchantId: merchant.id },
-          () => createCheckedUser(context.pool, { ...call.body, merchantId: merchant.id }),
+          (tx) => createCheckedUser(tx, { ...call.body, merchantId: merchant.id }),
         );
         return { user: userView(user) };
       },
@@ -181,12 +222,10 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall<Static<typeof ProjectBody>>) {
         const merchant = await merchantOf(call.params.merchantId);
         const mode = call.body.mode as ProjectMode;
-        return audited(context, call, { action: 'project.create', targetType: 'merchant', targetId: String(merchant.id), details: call.body, merchantId: merchant.id }, async () => {
+        return audited(context, call, { action: 'project.create', targetType: 'merchant', targetId: String(merchant.id), details: call.body, merchantId: merchant.id }, async (tx) => {
           if (call.body.callback_url) checkMerchantUrls({ callback_url: call.body.callback_url }, allowsPrivateUrls(context, { mode }));
-          const project = await withTransaction(context.pool, (tx) =>
-            createMerchantProject(tx, merchant.id, { name: call.body.name, mode, callbackUrl: call.body.callback_url ?? null }),
-          );
-          const [view] = await projectViews(context.pool, [project.id], call.now);
+          const project = await createMerchantProject(tx, merchant.id, { name: call.body.name, mode, callbackUrl: call.body.callback_url ?? null });
+          const [view] = await projectViews(tx, [project.id], call.now);
           // The secret key is shown once, here; the merchant can rotate it later.
           return { project: view, secret_key: project.secretKey };
         });
@@ -226,48 +265,24 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       schema: { body: OnboardingBody },
       async handle(call: SignedCall<Static<typeof OnboardingBody>>) {
         const { project, merchantId } = await anyProject(call.params.projectId, call.now);
-        const target = call.body.state as OnboardingState;
         await audited(
           context,
           call,
           { action: 'paypal_onboarding.move', targetType: 'project', targetId: String(project.id), details: call.body, merchantId },
-          () =>
-            withTransaction(context.pool, async (tx) => {
-              const { rows } = await tx.query<{ state: OnboardingState; paypal_merchant_id: string | null; permissions: string[] }>(
-                'SELECT state, paypal_merchant_id, permissions FROM paypal_onboarding WHERE project_id = $1 FOR UPDATE',
-                [String(project.id)],
-              );
-              const current = rows[0];
-              if (!mayMove(current?.state, target)) throw new GateError('onboardingStepNotAllowed', `${current?.state ?? 'none'} -> ${target}`);
-              if (target === 'rights_granted' && (!call.body.paypal_merchant_id || !call.body.permissions?.length)) {
-                throw new GateError('requiredFieldMissing', 'paypal_merchant_id and permissions are required when rights are granted');
-              }
-              // A restart (requested again after a revocation) forgets the old link, merchant id and rights.
-              const restart = target === 'requested';
-              if (!current) {
-                await tx.query(`INSERT INTO paypal_onboarding (project_id, state, onboarding_link) VALUES ($1, $2, $3)`, [
-                  String(project.id),
-                  target,
-                  call.body.onboarding_link ?? null,
-                ]);
-              } else {
-                await tx.query(
-                  `UPDATE paypal_onboarding SET state = $2,
-                     onboarding_link = CASE WHEN $6 THEN $3 ELSE COALESCE($3, onboarding_link) END,
-                     paypal_merchant_id = CASE WHEN $6 THEN NULL ELSE COALESCE($4, paypal_merchant_id) END,
-                     permissions = CASE WHEN $6 THEN ARRAY[]::text[] ELSE COALESCE($5::text[], permissions) END,
-                     updated_at = now()
-                   WHERE project_id = $1`,
-                  [String(project.id), target, call.body.onboarding_link ?? null, call.body.paypal_merchant_id ?? null, call.body.permissions ?? null, restart],
-                );
-              }
-              // A production project takes PayPal payments only once onboarding is complete, and stops when rights are revoked.
-              if (project.mode === 'production' && (target === 'ready' || target === 'revoked')) {
-                await tx.query('UPDATE projects SET paypal_enabled = $2 WHERE id = $1', [String(project.id), target === 'ready']);
-              }
-            }),
+          (tx) => moveOnboarding(tx, project, call.body),
         );
         return { paypal_onboarding: await onboardingOf(project.id) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/operator/projects/:projectId/fees',
+      access: operatorOnly,
+      summary: "A project's fees: a percent (basis points) and a fixed part (minor units) per operation type",
+      tags,
+      async handle(call: SignedCall) {
+        const { project } = await anyProject(call.params.projectId, call.now);
+        return { project_id: Number(project.id), fees: await feesOf(context.pool, project.id) };
       },
     },
     {
@@ -279,24 +294,22 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
       schema: { body: FeesBody },
       async handle(call: SignedCall<Static<typeof FeesBody>>) {
         const { project, merchantId } = await anyProject(call.params.projectId, call.now);
-        await audited(context, call, { action: 'project.fees', targetType: 'project', targetId: String(project.id), details: call.body, merchantId }, () =>
-          withTransaction(context.pool, async (tx) => {
-            await tx.query('DELETE FROM project_fees WHERE project_id = $1', [String(project.id)]);
-            for (const fee of call.body.fees) {
-              await tx.query('INSERT INTO project_fees (project_id, operation_type, percent_basis_points, fixed_minor) VALUES ($1, $2, $3, $4)', [
-                String(project.id),
-                fee.operation_type,
-                fee.percent_basis_points,
-                fee.fixed_minor,
-              ]);
-            }
-          }),
-        );
-        const { rows } = await context.pool.query(
-          'SELECT operation_type, percent_basis_points, fixed_minor::text AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type',
-          [String(project.id)],
-        );
-        return { project_id: Number(project.id), fees: rows };
+        const types = call.body.fees.map((fee) => fee.operation_type);
+        if (new Set(types).size !== types.length) throw new GateError('invalidFieldFormat', 'one fee rule per operation_type');
+        await audited(context, call, { action: 'project.fees', targetType: 'project', targetId: String(project.id), details: call.body, merchantId }, async (tx) => {
+          // Replacing all rules: concurrent saves take turns on the project row (the last one wins) instead of colliding on the key.
+          await tx.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [String(project.id)]);
+          await tx.query('DELETE FROM project_fees WHERE project_id = $1', [String(project.id)]);
+          for (const fee of call.body.fees) {
+            await tx.query('INSERT INTO project_fees (project_id, operation_type, percent_basis_points, fixed_minor) VALUES ($1, $2, $3, $4)', [
+              String(project.id),
+              fee.operation_type,
+              fee.percent_basis_points,
+              fee.fixed_minor,
+            ]);
+          }
+        });
+        return { project_id: Number(project.id), fees: await feesOf(context.pool, project.id) };
       },
     },
     {
@@ -322,11 +335,11 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
         const merchant = await merchantOf(call.params.merchantId);
         const kind = call.body.kind as PciDocumentKind;
         const validUntil = call.body.valid_until ?? (isDate(call.body.issued_on) ? defaultValidUntil(kind, call.body.issued_on) : '');
-        await audited(context, call, { action: 'pci_document.add', targetType: 'merchant', targetId: String(merchant.id), details: call.body, merchantId: merchant.id }, async () => {
+        await audited(context, call, { action: 'pci_document.add', targetType: 'merchant', targetId: String(merchant.id), details: call.body, merchantId: merchant.id }, async (tx) => {
           if (!isDate(call.body.issued_on) || !isDate(validUntil) || validUntil < call.body.issued_on) {
             throw new GateError('invalidFieldFormat', 'issued_on and valid_until must be dates, valid_until not before issued_on');
           }
-          await context.pool.query('INSERT INTO pci_documents (merchant_id, kind, issued_on, valid_until, reference, added_by) VALUES ($1, $2, $3, $4, $5, $6)', [
+          await tx.query('INSERT INTO pci_documents (merchant_id, kind, issued_on, valid_until, reference, added_by) VALUES ($1, $2, $3, $4, $5, $6)', [
             String(merchant.id),
             kind,
             call.body.issued_on,
@@ -361,8 +374,8 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
         const { base, quote } = call.params;
         if (!/^[A-Z]{3}$/.test(base) || !/^[A-Z]{3}$/.test(quote)) throw new GateError('invalidFieldFormat', 'currencies are ISO 4217 codes');
         if (!/[1-9]/.test(call.body.rate)) throw new GateError('invalidFieldFormat', 'rate must be above zero');
-        await audited(context, call, { action: 'fx_rate.set', targetType: 'fx_rate', targetId: `${base}/${quote}`, details: call.body, merchantId: null }, () =>
-          context.pool.query(
+        await audited(context, call, { action: 'fx_rate.set', targetType: 'fx_rate', targetId: `${base}/${quote}`, details: call.body, merchantId: null }, (tx) =>
+          tx.query(
             `INSERT INTO fx_rates (base, quote, rate, updated_at) VALUES ($1, $2, $3, now())
              ON CONFLICT (base, quote) DO UPDATE SET rate = $3, updated_at = now()`,
             [base, quote, call.body.rate],

@@ -74,8 +74,8 @@ export function paymentLinkRoutes(context: PlatformContext): RouteDefinition[] {
             targetId: String(project.id),
             details: { amount: form.amount, currency: form.currency, single_use: form.single_use, expires_at: form.expires_at ?? null },
           },
-          async () => {
-            const link = await createLink(context, project, form, call.now, '');
+          async (tx) => {
+            const link = await createLink(context, project, form, call.now, '', tx);
             return { link: linkView(context, link, [], call.now) };
           },
         );

@@ -5,7 +5,6 @@ import { acceptFollowUp } from '../gate/operations.ts';
 import { queueNames } from '../jobs/queue.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { decimalAmount, paymentColumns, paymentPageQuery, paymentView, type PaymentRow } from '../reports/queries.ts';
-import { withTransaction } from '../store/db.ts';
 import { findPayment, listOperations } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { limitParameter, listParameter, queryParameters } from './documentation.ts';
@@ -88,9 +87,9 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
           context,
           call,
           { action: `payment.${operation}`, targetType: 'payment', targetId: `${project.id}/${paymentId}`, details: refund ?? {} },
-          async () => {
+          async (tx) => {
             checkMethodEnabled(context, project, payment.method);
-            return acceptFollowUp(context, project, payment.method, operation, paymentId, refund);
+            return acceptFollowUp(context, project, payment.method, operation, paymentId, refund, tx);
           },
         );
       },
@@ -207,18 +206,16 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const callbackId = idParameter(call.params.callbackId);
-        return audited(context, call, { action: 'callback.resend', targetType: 'callback', targetId: String(callbackId) }, async () => {
+        return audited(context, call, { action: 'callback.resend', targetType: 'callback', targetId: String(callbackId) }, async (tx) => {
           // A resend starts a new delivery: one attempt now, then the usual schedule while it fails.
-          await withTransaction(context.pool, async (tx) => {
-            const { rows } = await tx.query<{ url: string }>('SELECT url FROM callbacks WHERE id = $1 AND project_id = $2 FOR UPDATE', [
-              String(callbackId),
-              String(project.id),
-            ]);
-            if (!rows[0]) throw new GateError('dashboardNotFound', `callback ${callbackId}`);
-            if (rows[0].url === '') throw new GateError('invalidFieldFormat', 'the callback has no URL to send to');
-            await tx.query(`UPDATE callbacks SET status = 'pending', next_attempt_at = now() WHERE id = $1`, [String(callbackId)]);
-            await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx });
-          });
+          const { rows } = await tx.query<{ url: string }>('SELECT url FROM callbacks WHERE id = $1 AND project_id = $2 FOR UPDATE', [
+            String(callbackId),
+            String(project.id),
+          ]);
+          if (!rows[0]) throw new GateError('dashboardNotFound', `callback ${callbackId}`);
+          if (rows[0].url === '') throw new GateError('invalidFieldFormat', 'the callback has no URL to send to');
+          await tx.query(`UPDATE callbacks SET status = 'pending', next_attempt_at = now() WHERE id = $1`, [String(callbackId)]);
+          await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx });
           return { callback_id: Number(callbackId), status: 'pending' };
         });
       },

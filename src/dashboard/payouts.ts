@@ -109,7 +109,7 @@ export function payoutRoutes(context: PlatformContext): RouteDefinition[] {
             targetId: `${project.id}/${form.payment_id}`,
             details: { amount: form.amount, currency: form.currency, account_number: form.account_number },
           },
-          async () => {
+          async (tx) => {
             checkMethodEnabled(context, project, method);
             const body = payoutBodyFor(project, {
               paymentId: form.payment_id,
@@ -122,7 +122,7 @@ export function payoutRoutes(context: PlatformContext): RouteDefinition[] {
               customerEmail: form.customer_email,
               customerCountry: form.customer_country,
             });
-            return acceptNewPayment(context, project, method, 'payout', body);
+            return acceptNewPayment(context, project, method, 'payout', body, tx);
           },
         );
       },

@@ -54,6 +54,15 @@ export async function projectViews(db: Queryable, projectIds: readonly bigint[],
   return views;
 }
 
+/** A project's fee rules: per operation type, basis points of the amount plus a fixed amount in the operation currency's minor units. */
+export async function feesOf(db: Queryable, projectId: bigint) {
+  const { rows } = await db.query<{ operation_type: string; percent_basis_points: number; fixed_minor: string }>(
+    'SELECT operation_type, percent_basis_points, fixed_minor::text AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type',
+    [String(projectId)],
+  );
+  return rows;
+}
+
 const SettingsBody = Type.Object(
   {
     callback_url: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://[^\\s]+$' })])),
@@ -96,15 +105,12 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall) {
         const project = await projectOf(context, call, call.params.projectId);
         const [view] = await projectViews(context.pool, [project.id], call.now);
-        const fees = await context.pool.query(
-          'SELECT operation_type, percent_basis_points, fixed_minor::text AS fixed_minor FROM project_fees WHERE project_id = $1 ORDER BY operation_type',
-          [String(project.id)],
-        );
+        const fees = await feesOf(context.pool, project.id);
         const onboarding = await context.pool.query(
           'SELECT state, paypal_merchant_id, permissions, updated_at FROM paypal_onboarding WHERE project_id = $1',
           [String(project.id)],
         );
-        return { project: view, fees: fees.rows, paypal_onboarding: onboarding.rows[0] ?? null };
+        return { project: view, fees, paypal_onboarding: onboarding.rows[0] ?? null };
       },
     },
     {
@@ -118,9 +124,9 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall<Static<typeof SettingsBody>>) {
         const project = await projectOf(context, call, call.params.projectId);
         const changes = call.body;
-        return audited(context, call, { action: 'project.settings', targetType: 'project', targetId: String(project.id), details: changes }, async () => {
+        return audited(context, call, { action: 'project.settings', targetType: 'project', targetId: String(project.id), details: changes }, async (tx) => {
           if (changes.callback_url) checkMerchantUrls({ callback_url: changes.callback_url }, allowsPrivateUrls(context, project));
-          await context.pool.query(
+          await tx.query(
             `UPDATE projects SET
                callback_url = CASE WHEN $2 THEN $3 ELSE callback_url END,
                hold_expiry_action = COALESCE($4, hold_expiry_action),
@@ -128,7 +134,7 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
              WHERE id = $1`,
             [String(project.id), 'callback_url' in changes, changes.callback_url ?? null, changes.hold_expiry_action ?? null, changes.hold_period_seconds ?? null],
           );
-          const [view] = await projectViews(context.pool, [project.id], call.now);
+          const [view] = await projectViews(tx, [project.id], call.now);
           return { project: view };
         });
       },
@@ -148,10 +154,10 @@ export function projectRoutes(context: PlatformContext): RouteDefinition[] {
           context,
           call,
           { action: 'project.secret_key_rotate', targetType: 'project', targetId: String(project.id), details: { overlap_seconds: overlapSeconds } },
-          async () => {
-            const rotated = await rotateSecretKey(context.pool, project.id, overlapSeconds);
+          async (tx) => {
+            const rotated = await rotateSecretKey(tx, project.id, overlapSeconds);
             if (!rotated) throw new GateError('dashboardNotFound');
-            const { rows } = await context.pool.query<{ previous_secret_until: Date }>('SELECT previous_secret_until FROM projects WHERE id = $1', [String(project.id)]);
+            const { rows } = await tx.query<{ previous_secret_until: Date }>('SELECT previous_secret_until FROM projects WHERE id = $1', [String(project.id)]);
             return {
               project_id: Number(project.id),
               secret_key: rotated.secretKey,

@@ -6,7 +6,6 @@ import { csvExport, type ExportFilters } from '../reports/csv.ts';
 import { findReport, generateReport, listReports, reportContent, reportFileName, reportView } from '../reports/files.ts';
 import { reportKinds, type ReportKind } from '../reports/queries.ts';
 import { createSchedule, deleteSchedule, frequencies, listSchedules, scheduleView, type Frequency } from '../reports/schedules.ts';
-import { withTransaction } from '../store/db.ts';
 import {
   audited,
   idParameter,
@@ -130,18 +129,16 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
         if (to <= from) throw new GateError('invalidFieldFormat', 'from must be before to');
         const projectIds = project ? [project.id] : await visibleProjectIds(context, call, undefined);
         const filters = { projectIds, from, to };
-        const report = await audited(context, call, { action: 'report.create', targetType: 'report', details: { kind: call.body.kind } }, () =>
-          withTransaction(context.pool, (tx) =>
-            generateReport(tx, context.pool, {
-              merchantId,
-              projectId: project?.id ?? null,
-              scheduleId: null,
-              createdBy: call.user.id,
-              periodFrom: from,
-              periodTo: to,
-              export: call.body.kind === 'payments' ? { kind: 'payments', filters } : { kind: 'operations', filters },
-            }),
-          ),
+        const report = await audited(context, call, { action: 'report.create', targetType: 'report', details: { kind: call.body.kind } }, (tx) =>
+          generateReport(tx, context.pool, {
+            merchantId,
+            projectId: project?.id ?? null,
+            scheduleId: null,
+            createdBy: call.user.id,
+            periodFrom: from,
+            periodTo: to,
+            export: call.body.kind === 'payments' ? { kind: 'payments', filters } : { kind: 'operations', filters },
+          }),
         );
         return { report: reportView(report) };
       },
@@ -184,8 +181,8 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       async handle(call: SignedCall<Static<typeof ScheduleBody>>) {
         const merchantId = merchantIdOf(call.user);
         const project = call.body.project_id === undefined ? undefined : await projectOf(context, call, String(call.body.project_id));
-        const schedule = await audited(context, call, { action: 'report_schedule.create', targetType: 'report_schedule', details: call.body }, () =>
-          createSchedule(context.pool, {
+        const schedule = await audited(context, call, { action: 'report_schedule.create', targetType: 'report_schedule', details: call.body }, (tx) =>
+          createSchedule(tx, {
             merchantId,
             projectId: project?.id ?? null,
             kind: call.body.kind,
@@ -205,8 +202,8 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
       tags,
       async handle(call: SignedCall) {
         const scheduleId = idParameter(call.params.scheduleId);
-        return audited(context, call, { action: 'report_schedule.delete', targetType: 'report_schedule', targetId: String(scheduleId) }, async () => {
-          if (!(await deleteSchedule(context.pool, merchantIdOf(call.user), scheduleId))) throw new GateError('dashboardNotFound', `schedule ${scheduleId}`);
+        return audited(context, call, { action: 'report_schedule.delete', targetType: 'report_schedule', targetId: String(scheduleId) }, async (tx) => {
+          if (!(await deleteSchedule(tx, merchantIdOf(call.user), scheduleId))) throw new GateError('dashboardNotFound', `schedule ${scheduleId}`);
           return { deleted: true };
         });
       },

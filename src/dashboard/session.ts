@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type pg from 'pg';
 import { writeAudit } from '../accounts/audit.ts';
 import { findMerchant, merchantView } from '../accounts/merchants.ts';
 import { passwordLengthMax, passwordProblem, verifyPassword } from '../accounts/passwords.ts';
-import { createSession, endSession, endSessionsOfUser, sessionIdleMs } from '../accounts/sessions.ts';
-import { signIn, updateUser, userView } from '../accounts/users.ts';
+import { createSession, endSession, endSessionsOfUser, sessionIdleMs, type Session } from '../accounts/sessions.ts';
+import { signIn, updateUser, userView, type SignInResult, type User } from '../accounts/users.ts';
 import { GateError } from '../domain/errors.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { withTransaction } from '../store/db.ts';
@@ -20,6 +21,32 @@ const PasswordBody = Type.Object({
 });
 
 const tags = ['Dashboard: session'] as const;
+
+type AuditedSignIn = Exclude<SignInResult, { kind: 'signed-in' }> | { kind: 'signed-in'; user: User; token: string; session: Session };
+
+/**
+ * Checks the credentials and, in the same transaction, counts a failure or
+ * opens the session, and writes the audit entry of either outcome: a
+ * sign-in never happens without its entry.
+ */
+async function signInAudited(tx: pg.PoolClient, call: Call<Static<typeof SignInBody>>): Promise<AuditedSignIn> {
+  const { email, password } = call.body;
+  const outcome = await signIn(tx, email, password, call.now);
+  const actor = outcome.user ? actorOf(outcome.user) : { userId: null, email: email.slice(0, 254), merchantId: null };
+  if (outcome.kind !== 'signed-in') {
+    await writeAudit(tx, {
+      actor,
+      action: 'session.sign_in',
+      outcome: 'failure',
+      details: { reason: outcome.kind, ...(outcome.kind === 'locked' ? { locked_until: outcome.lockedUntil.toISOString() } : {}) },
+      ipAddress: call.request.ip,
+    });
+    return outcome;
+  }
+  const { token, session } = await createSession(tx, outcome.user.id, call.now, call.request.ip);
+  await writeAudit(tx, { actor, action: 'session.sign_in', outcome: 'success', ipAddress: call.request.ip });
+  return { ...outcome, token, session };
+}
 
 /** Sign-in, sign-out, who am I, change my password. */
 export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
@@ -45,24 +72,11 @@ export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
       errors: ['signInRefused', 'accountLocked'],
       schema: { body: SignInBody },
       async handle(call: Call<Static<typeof SignInBody>>) {
-        const { email, password } = call.body;
-        const outcome = await withTransaction(context.pool, (tx) => signIn(tx, email, password, call.now));
-        const actor = outcome.user ? actorOf(outcome.user) : { userId: null, email: email.slice(0, 254), merchantId: null };
-        if (outcome.kind !== 'signed-in') {
-          await writeAudit(context.pool, {
-            actor,
-            action: 'session.sign_in',
-            outcome: 'failure',
-            details: { reason: outcome.kind, ...(outcome.kind === 'locked' ? { locked_until: outcome.lockedUntil.toISOString() } : {}) },
-            ipAddress: call.request.ip,
-          });
-          if (outcome.kind === 'locked') throw new GateError('accountLocked', `until ${outcome.lockedUntil.toISOString()}`);
-          throw new GateError('signInRefused');
-        }
-        const { token, session } = await createSession(context.pool, outcome.user.id, call.now, call.request.ip);
-        await writeAudit(context.pool, { actor, action: 'session.sign_in', outcome: 'success', ipAddress: call.request.ip });
-        call.reply.setCookie(sessionCookieName, token, sessionCookieOptions(context));
-        return me({ ...call, session, user: outcome.user });
+        const outcome = await withTransaction(context.pool, (tx) => signInAudited(tx, call));
+        if (outcome.kind === 'locked') throw new GateError('accountLocked', `until ${outcome.lockedUntil.toISOString()}`);
+        if (outcome.kind === 'invalid') throw new GateError('signInRefused');
+        call.reply.setCookie(sessionCookieName, outcome.token, sessionCookieOptions(context));
+        return me({ ...call, session: outcome.session, user: outcome.user });
       },
     },
     { method: 'GET', url: '/session', access: 'any', summary: 'Who am I (and the CSRF token)', tags, handle: me },
@@ -73,8 +87,10 @@ export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
       summary: 'Sign out',
       tags,
       async handle(call: SignedCall) {
-        await endSession(context.pool, call.request.cookies[sessionCookieName] ?? '');
-        await writeAudit(context.pool, { actor: actorOf(call.user), action: 'session.sign_out', outcome: 'success', ipAddress: call.request.ip });
+        await withTransaction(context.pool, async (tx) => {
+          await endSession(tx, call.request.cookies[sessionCookieName] ?? '');
+          await writeAudit(tx, { actor: actorOf(call.user), action: 'session.sign_out', outcome: 'success', ipAddress: call.request.ip });
+        });
         call.reply.clearCookie(sessionCookieName, sessionCookieOptions(context));
         return { signed_out: true };
       },
@@ -89,18 +105,19 @@ export function sessionRoutes(context: PlatformContext): RouteDefinition[] {
       errors: ['passwordTooWeak', 'signInRefused'],
       schema: { body: PasswordBody },
       async handle(call: SignedCall<Static<typeof PasswordBody>>) {
-        return audited(context, call, { action: 'user.change_own_password', targetType: 'user', targetId: String(call.user.id) }, async () => {
+        const { token, session } = await audited(context, call, { action: 'user.change_own_password', targetType: 'user', targetId: String(call.user.id) }, async (tx) => {
           const problem = passwordProblem(call.body.new_password);
           if (problem) throw new GateError('passwordTooWeak', problem);
-          const { rows } = await context.pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [String(call.user.id)]);
+          const { rows } = await tx.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1 FOR UPDATE', [String(call.user.id)]);
           if (!(await verifyPassword(call.body.current_password, rows[0].password_hash))) throw new GateError('signInRefused');
-          await updateUser(context.pool, call.user.id, { password: call.body.new_password });
+          await updateUser(tx, call.user.id, { password: call.body.new_password });
           // Every other session of this user ends; this one carries on with a fresh cookie.
-          await endSessionsOfUser(context.pool, call.user.id);
-          const { token, session } = await createSession(context.pool, call.user.id, call.now, call.request.ip);
-          call.reply.setCookie(sessionCookieName, token, sessionCookieOptions(context));
-          return { changed: true, csrf_token: session.csrfToken };
+          await endSessionsOfUser(tx, call.user.id);
+          return createSession(tx, call.user.id, call.now, call.request.ip);
         });
+        // Only once committed: a cookie for a session that was rolled back would sign the user out.
+        call.reply.setCookie(sessionCookieName, token, sessionCookieOptions(context));
+        return { changed: true, csrf_token: session.csrfToken };
       },
     },
   ];

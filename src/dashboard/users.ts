@@ -88,8 +88,8 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       schema: { body: NewUserBody },
       async handle(call: SignedCall<Static<typeof NewUserBody>>) {
         const merchantId = merchantIdOf(call.user);
-        const user = await audited(context, call, { action: 'user.create', targetType: 'user', details: { email: call.body.email, role: call.body.role } }, () =>
-          createCheckedUser(context.pool, { email: call.body.email, role: call.body.role, merchantId, password: call.body.password }),
+        const user = await audited(context, call, { action: 'user.create', targetType: 'user', details: { email: call.body.email, role: call.body.role } }, (tx) =>
+          createCheckedUser(tx, { email: call.body.email, role: call.body.role, merchantId, password: call.body.password }),
         );
         return { user: userView(user) };
       },
@@ -112,7 +112,7 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
           context,
           call,
           { action: 'user.update', targetType: 'user', targetId: String(userId), details: { ...visible, password_changed: password !== undefined } },
-          async () => {
+          async (tx) => {
             // An admin cannot lock themselves out by demoting or disabling their own account.
             if (userId === call.user.id && (call.body.role !== undefined || call.body.disabled !== undefined)) {
               throw new GateError('roleForbidsAction', 'change your own role or access through another admin');
@@ -121,8 +121,8 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
               const problem = passwordProblem(password);
               if (problem) throw new GateError('passwordTooWeak', problem);
             }
-            const user = await updateUser(context.pool, userId, call.body);
-            await endSessionsOfUser(context.pool, userId);
+            const user = await updateUser(tx, userId, call.body);
+            await endSessionsOfUser(tx, userId);
             return user;
           },
         );
@@ -149,11 +149,11 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       tags,
       schema: { body: KeyBody },
       async handle(call: SignedCall<Static<typeof KeyBody>>) {
-        return audited(context, call, { action: 'data_api_key.create', targetType: 'user', targetId: String(call.user.id) }, async () => {
-          if ((await countActiveDataApiKeys(context.pool, call.user.id)) >= activeKeysMax) {
+        return audited(context, call, { action: 'data_api_key.create', targetType: 'user', targetId: String(call.user.id) }, async (tx) => {
+          if ((await countActiveDataApiKeys(tx, call.user.id)) >= activeKeysMax) {
             throw new GateError('invalidFieldFormat', `at most ${activeKeysMax} active Data API keys; revoke one first`);
           }
-          const { key, secretKey } = await createDataApiKey(context.pool, call.user.id, call.body.label ?? '');
+          const { key, secretKey } = await createDataApiKey(tx, call.user.id, call.body.label ?? '');
           return { user_id: Number(call.user.id), key: dataApiKeyView(key), secret_key: secretKey };
         });
       },
@@ -166,8 +166,8 @@ export function userRoutes(context: PlatformContext): RouteDefinition[] {
       tags,
       async handle(call: SignedCall) {
         const keyId = idParameter(call.params.keyId);
-        return audited(context, call, { action: 'data_api_key.revoke', targetType: 'data_api_key', targetId: String(keyId) }, async () => {
-          if (!(await revokeDataApiKey(context.pool, call.user.id, keyId))) throw new GateError('dashboardNotFound', `key ${keyId}`);
+        return audited(context, call, { action: 'data_api_key.revoke', targetType: 'data_api_key', targetId: String(keyId) }, async (tx) => {
+          if (!(await revokeDataApiKey(tx, call.user.id, keyId))) throw new GateError('dashboardNotFound', `key ${keyId}`);
           return { revoked: true };
         });
       },

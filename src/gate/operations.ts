@@ -7,7 +7,7 @@ import { mayStart, paymentStatusWhileRunning, type FollowUpOperation, type Opera
 import { queueNames } from '../jobs/queue.ts';
 import { allowsPrivateUrls, clockFor, type PlatformContext } from '../processing/context.ts';
 import { planHoldExpiry, planThreshold } from '../scheduler/tasks.ts';
-import { isUniqueViolation, withTransaction } from '../store/db.ts';
+import { isUniqueViolation, withTransaction, type Queryable } from '../store/db.ts';
 import {
   findPayment,
   insertOperation,
@@ -21,6 +21,7 @@ import {
 } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { insertRegistration, lockRegistration, updateRegistration, type RegistrationRecord } from '../store/recurring.ts';
+import { checkOnboardingGrants } from './permission-rules.ts';
 import { checkCurrency, checkIpAddress, checkMerchantUrls, checkPurchaseMaximum } from './purchase-rules.ts';
 import { planRegistration, type RegistrationPlan } from './recurring-rules.ts';
 import type { AuthBody, PayoutBody, RecurringCancelBody, RecurringDebitBody, RefundBody, SaleBody } from './schemas.ts';
@@ -112,7 +113,8 @@ export async function startOperation(context: PlatformContext, tx: pg.PoolClient
  * Accepts a new payment (sale, auth or payout): validate the method's rules,
  * then write payment, first operation, its timers and the provider job in one
  * transaction. A duplicate payment_id, also from a racing request, hits the
- * unique constraint and answers 3041 with nothing written.
+ * unique constraint and answers 3041 with nothing written. `db` is the pool,
+ * or the transaction of an audited Dashboard action, which this one joins.
  */
 export async function acceptNewPayment(
   context: PlatformContext,
@@ -120,6 +122,7 @@ export async function acceptNewPayment(
   method: string,
   operationType: Extract<OperationType, 'sale' | 'auth' | 'payout'>,
   body: SaleBody | AuthBody | PayoutBody,
+  db: Queryable = context.pool,
 ): Promise<Accepted> {
   checkIpAddress(body.customer.ip_address);
   checkCurrency(body.payment.currency, body.customer.country);
@@ -140,7 +143,8 @@ export async function acceptNewPayment(
   const requestId = newRequestId();
   const paymentType: PaymentType = operationType === 'payout' ? 'payout' : 'purchase';
   try {
-    await withTransaction(context.pool, async (tx) => {
+    await withTransaction(db, async (tx) => {
+      await checkOnboardingGrants(tx, project, method, operationType);
       let payment = await insertPayment(tx, newPaymentRecord(project, method, paymentType, body, now));
       if (recurring) payment = await registerRecurring(tx, project, payment, recurring, now);
       await startOperation(context, tx, project, { payment, type: operationType, amountMinor, currency: body.payment.currency, requestId, usdRates, now });
@@ -181,7 +185,7 @@ async function registerRecurring(tx: pg.PoolClient, project: Project, payment: P
  * Capture, cancel or refund: lock the payment row, check the transition
  * table and the amounts, then write the operation and its job in the same
  * transaction. The lock serialises racing requests; the CHECK constraints on
- * payments are the second line.
+ * payments are the second line. `db` as for `acceptNewPayment`.
  */
 export async function acceptFollowUp(
   context: PlatformContext,
@@ -190,10 +194,12 @@ export async function acceptFollowUp(
   operationType: FollowUpOperation,
   paymentId: string,
   refund?: RefundBody['payment'],
+  db: Queryable = context.pool,
 ): Promise<Accepted> {
   const usdRates = await context.usdRates();
   const requestId = newRequestId();
-  await withTransaction(context.pool, async (tx) => {
+  await withTransaction(db, async (tx) => {
+    await checkOnboardingGrants(tx, project, method, operationType);
     const payment = await lockPayment(tx, project.id, paymentId);
     if (!payment || payment.method !== method || payment.type === 'payout') throw new GateError('paymentNotFound', paymentId);
     await startFollowUp(context, tx, project, payment, operationType, { refund, requestId, usdRates });
@@ -298,6 +304,7 @@ export async function acceptRecurringDebit(context: PlatformContext, project: Pr
   let requestId = '';
   try {
     await withTransaction(context.pool, async (tx) => {
+      await checkOnboardingGrants(tx, project, 'paypal', 'recurring');
       const registration = await lockRegistration(tx, project.id, BigInt(body.recurring.id));
       if (registration?.status === 'active' && registration.expiry && calendarDaysBetween(calendarDateOf(now), registration.expiry) < 0) {
         await updateRegistration(tx, registration.id, { status: 'expired' });

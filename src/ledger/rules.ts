@@ -29,6 +29,9 @@ export interface FeeRule {
 /** Operation types whose success moves money (and so may carry a fee). */
 export type MoneyMovingOperation = Extract<OperationType, 'sale' | 'capture' | 'recurring' | 'refund' | 'payout' | 'chargeback'>;
 
+/** The operation types a project fee can be set for (`project_fees.operation_type`), in the order people read them. */
+export const feeOperationTypes = ['sale', 'capture', 'recurring', 'refund', 'payout', 'chargeback'] as const satisfies readonly MoneyMovingOperation[];
+
 /** The principal transfer of an operation type, or undefined for types that move no money (auth, cancel, recurring_cancel). */
 export function principalRoute(type: OperationType): { from: LedgerAccount; to: LedgerAccount } | undefined {
   switch (type) {

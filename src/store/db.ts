@@ -76,9 +76,17 @@ export function afterCommit(db: Queryable, hook: () => void): void {
   else hook();
 }
 
-/** Runs `work` in one transaction; rolls back on any error. */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+/**
+ * Runs `work` in one transaction; rolls back on any error. Given a client
+ * that is already in one (opened here), `work` joins it inside a savepoint:
+ * its writes commit with the outer transaction or not at all, and its own
+ * failure undoes only its part. That is how an audited Dashboard action runs
+ * the same code Gate runs (`acceptNewPayment`...) in the transaction that
+ * also writes the audit entry.
+ */
+export async function withTransaction<T>(db: Queryable, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  if (!(db instanceof pg.Pool)) return withSavepoint(db, work);
+  const client = await db.connect();
   const hooks: (() => void)[] = [];
   commitHooks.set(client, hooks);
   try {
@@ -94,6 +102,24 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
   } finally {
     commitHooks.delete(client);
     client.release();
+  }
+}
+
+async function withSavepoint<T>(client: pg.PoolClient, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const hooks = commitHooks.get(client);
+  // A bare client would autocommit each statement: the caller's promise of atomicity would be silently broken.
+  if (!hooks) throw new Error('withTransaction: the client is not in a transaction opened by withTransaction');
+  const hooksBefore = hooks.length;
+  await client.query('SAVEPOINT nested_work');
+  try {
+    const result = await work(client);
+    await client.query('RELEASE SAVEPOINT nested_work');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT nested_work; RELEASE SAVEPOINT nested_work').catch(() => undefined);
+    // Work undone here wakes no workers after the outer commit.
+    hooks.length = hooksBefore;
+    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { PaypalPermission } from '../accounts/paypal-onboarding.ts';
 import type { Queryable } from './db.ts';
 
 export type ProjectMode = 'test' | 'production';
@@ -101,4 +102,16 @@ export async function rotateSecretKey(db: Queryable, projectId: bigint, overlapS
 export async function setTestClock(db: Queryable, projectId: bigint, at: Date): Promise<Project | undefined> {
   const { rows } = await db.query<ProjectRow>(`UPDATE projects SET test_clock_at = $2 WHERE id = $1 AND mode = 'test' RETURNING *`, [String(projectId), at]);
   return rows[0] ? toProject(rows[0], new Date()) : undefined;
+}
+
+/**
+ * The rights on its PayPal account a project's merchant has granted, as long
+ * as its onboarding is `ready`: none before, and none once revoked (also if
+ * `paypal_enabled` were set some other way).
+ */
+export async function grantedPaypalPermissions(db: Queryable, projectId: bigint): Promise<PaypalPermission[]> {
+  const { rows } = await db.query<{ permissions: PaypalPermission[] }>(`SELECT permissions FROM paypal_onboarding WHERE project_id = $1 AND state = 'ready'`, [
+    String(projectId),
+  ]);
+  return rows[0]?.permissions ?? [];
 }

@@ -43,10 +43,11 @@ export default function MerchantDetail() {
                 <th scope="col">Mode</th>
                 <th scope="col">PayPal</th>
                 <th scope="col">Callback URL</th>
+                <th scope="col">Fees</th>
               </tr>
             </thead>
             <tbody>
-              {projects.length === 0 ? <EmptyRow columns={5}>No projects yet.</EmptyRow> : null}
+              {projects.length === 0 ? <EmptyRow columns={6}>No projects yet.</EmptyRow> : null}
               {projects.map((project) => (
                 <tr key={project.id}>
                   <td className="mono">{project.id}</td>
@@ -61,6 +62,11 @@ export default function MerchantDetail() {
                     </Link>
                   </td>
                   <td className="mono excerpt">{project.callback_url ?? '—'}</td>
+                  <td>
+                    <Link to={`/operator/projects/${project.id}/fees`}>
+                      Edit fees<span className="sr-only"> of project {project.id}</span>
+                    </Link>
+                  </td>
                 </tr>
               ))}
             </tbody>

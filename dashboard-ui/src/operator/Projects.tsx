@@ -6,7 +6,7 @@ import { EmptyRow, LoadStatus, ModeBadge, Page, StatusBadge, TableWrap } from '.
 import { useLoad } from '../hooks.ts';
 import type { ProjectView } from '../types.ts';
 
-/** Operator console: every project (with or without a merchant) and where its PayPal onboarding stands. */
+/** Operator console: every project (with or without a merchant), where its PayPal onboarding stands, and a way to its fees. */
 export default function Projects() {
   const projects = useLoad((signal) => api.get<{ projects: ProjectView[] }>('/operator/projects', undefined, { signal }), []);
   const [mode, setMode] = useState('');
@@ -28,10 +28,11 @@ export default function Projects() {
                 <th scope="col">Mode</th>
                 <th scope="col">PayPal</th>
                 <th scope="col">Onboarding</th>
+                <th scope="col">Fees</th>
               </tr>
             </thead>
             <tbody>
-              {shown.length === 0 ? <EmptyRow columns={6}>No projects.</EmptyRow> : null}
+              {shown.length === 0 ? <EmptyRow columns={7}>No projects.</EmptyRow> : null}
               {shown.map((project) => (
                 <tr key={project.id}>
                   <td className="mono">{project.id}</td>
@@ -45,6 +46,11 @@ export default function Projects() {
                     <Link to={`/operator/projects/${project.id}/onboarding`}>
                       {project.paypal_onboarding_state ? <StatusBadge status={project.paypal_onboarding_state} /> : 'Not started'}
                       <span className="sr-only"> (manage onboarding of project {project.id})</span>
+                    </Link>
+                  </td>
+                  <td>
+                    <Link to={`/operator/projects/${project.id}/fees`}>
+                      Edit fees<span className="sr-only"> of project {project.id}</span>
                     </Link>
                   </td>
                 </tr>

@@ -11,7 +11,8 @@ import type { BatchProgress } from '../types.ts';
 
 /**
  * Mass payouts, step 2: the checked file. Shows the rejected rows (with
- * the reason for each) and how many are ready; "Send" starts the job, and
+ * the code and reason of each, also after a reload: the server answers
+ * them with the batch) and how many are ready; "Send" starts the job, and
  * a progress bar follows it (polling once a second) until every row is
  * sent; the per-row results download as CSV at any time.
  */
@@ -21,7 +22,6 @@ export default function MassPayoutBatch() {
   const isAdmin = useIsAdmin();
   const projectName = useProjectName();
   const uploaded = (location.state as { upload?: BatchProgress } | null)?.upload;
-  const rejectedRows = uploaded && String(uploaded.batch.id) === batchId ? uploaded.rejected_rows : undefined;
   const progress = useLoad(
     (signal) => api.get<BatchProgress>(`/projects/${segment(projectId)}/mass-payouts/${segment(batchId)}`, undefined, { signal }),
     [projectId, batchId],
@@ -56,6 +56,7 @@ export default function MassPayoutBatch() {
     );
   }
   const { batch, rows } = data;
+  const rejectedRows = data.rejected_rows ?? [];
   const valid = rows.total - rows.rejected;
   const resultsUrl = apiUrl(`/projects/${segment(projectId)}/mass-payouts/${segment(batchId)}/results.csv`);
 
@@ -155,36 +156,37 @@ export default function MassPayoutBatch() {
 
       {rows.rejected > 0 ? (
         <Section title="Rejected rows">
-          {rejectedRows ? (
-            <TableWrap label="Rejected rows">
-              <table data-testid="rejected-rows">
-                <thead>
-                  <tr>
-                    <th scope="col" className="number">
-                      Row
-                    </th>
-                    <th scope="col">Payment ID</th>
-                    <th scope="col">Reason</th>
+          <p>
+            Rejected rows are never sent.{' '}
+            {rejectedRows.length < rows.rejected
+              ? `The first ${rejectedRows.length} of ${rows.rejected} are listed here; the results file has them all.`
+              : 'The results file lists them too, with every other row.'}
+          </p>
+          <TableWrap label="Rejected rows">
+            <table data-testid="rejected-rows">
+              <thead>
+                <tr>
+                  <th scope="col" className="number">
+                    Row
+                  </th>
+                  <th scope="col">Payment ID</th>
+                  <th scope="col">Code</th>
+                  <th scope="col">Reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rejectedRows.length === 0 ? <EmptyRow columns={4}>None.</EmptyRow> : null}
+                {rejectedRows.map((row) => (
+                  <tr key={row.row_number}>
+                    <td className="number">{row.row_number}</td>
+                    <td className="mono">{row.payment_id ?? '—'}</td>
+                    <td className="mono">{row.code || '—'}</td>
+                    <td>{row.message}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {rejectedRows.length === 0 ? <EmptyRow columns={3}>None.</EmptyRow> : null}
-                  {rejectedRows.map((row) => (
-                    <tr key={row.row_number}>
-                      <td className="number">{row.row_number}</td>
-                      <td className="mono">{row.payment_id ?? '—'}</td>
-                      <td>{row.error}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
-          ) : (
-            <p>
-              {rows.rejected} row{rows.rejected === 1 ? ' was' : 's were'} rejected at the check; the results file lists each with its reason. Rejected rows are
-              never sent.
-            </p>
-          )}
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
         </Section>
       ) : null}
 
