@@ -20,7 +20,7 @@ import { paymentLinkRoutes } from './payment-links/index.ts';
 import { paymentPageRoutes } from './payment-page/index.ts';
 import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
-import { createPool, settingOrCreate } from './store/db.ts';
+import { createPool, settingOrCreate, type Queryable } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { logContextMixin, registerApiDocumentation, registerObservability, requestIdFor } from './observability/index.ts';
 import { paypalWebhookRoutes } from './webhooks/paypal.ts';
@@ -95,7 +95,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     timeoutMs: config.providerTimeoutMs,
   });
   const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
-  const usdRates = usdRateCache(pool);
+  const usdRates = usdRateCache();
   const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey };
 
   app.setErrorHandler(gateErrorHandler(log));
@@ -189,11 +189,11 @@ async function startWorkers(context: PlatformContext): Promise<void> {
 }
 
 /** FX rates change rarely; re-read them every 30 s rather than per request. */
-function usdRateCache(pool: pg.Pool): () => Promise<ReadonlyMap<string, string>> {
+function usdRateCache(): (db: Queryable) => Promise<ReadonlyMap<string, string>> {
   let cached: { at: number; rates: ReadonlyMap<string, string> } | undefined;
-  return async () => {
+  return async (db) => {
     if (cached && Date.now() - cached.at < 30_000) return cached.rates;
-    const { rows } = await pool.query<{ quote: string; rate: string }>(`SELECT quote, rate::text AS rate FROM fx_rates WHERE base = 'USD'`);
+    const { rows } = await db.query<{ quote: string; rate: string }>(`SELECT quote, rate::text AS rate FROM fx_rates WHERE base = 'USD'`);
     cached = { at: Date.now(), rates: new Map(rows.map((row) => [row.quote.trim(), row.rate])) };
     return cached.rates;
   };

@@ -92,7 +92,7 @@ export async function checkPurchaseRules(context: PlatformContext, project: Proj
   try {
     checkMerchantUrls({ merchant_callback_url: draft.callbackUrl }, allowsPrivateUrls(context, project));
     checkCurrency(draft.currency, draft.customer.country);
-    checkPurchaseMaximum(draft.amountMinor, draft.currency, await context.usdRates());
+    checkPurchaseMaximum(draft.amountMinor, draft.currency, await context.usdRates(context.pool));
   } catch (error) {
     if (error instanceof GateError) throw problemFromGateError(error);
     throw error;
