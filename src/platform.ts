@@ -12,7 +12,9 @@ import { walletReturnRoutes } from './gate/wallet-return.ts';
 import { refuseNulCharacters } from './http/body-guards.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
 import { JobQueue, queueNames, type CallbackJob, type OperationJob } from './jobs/queue.ts';
+import { sealStoredPaypalSecrets } from './accounts/paypal-credentials.ts';
 import { createPaypalMethod } from './methods/paypal.ts';
+import { CredentialCipher, credentialKeysFor } from './security/credentials.ts';
 import type { PaymentMethod } from './methods/types.ts';
 import type { PlatformContext } from './processing/context.ts';
 import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
@@ -47,7 +49,7 @@ export interface Platform {
 /** Secrets the logger must never print, wherever they appear. */
 export const redactedPaths = [
   'secret_key', '*.secret_key', 'secretKey', '*.secretKey', 'signature', '*.signature', '*.*.signature',
-  'req.headers.authorization', 'headers.authorization', 'clientSecret', '*.clientSecret', 'password', '*.password',
+  'req.headers.authorization', 'headers.authorization', 'clientSecret', '*.clientSecret', 'client_secret', '*.client_secret', 'password', '*.password',
 ];
 
 export function createLogger(level: string): Logger {
@@ -67,6 +69,8 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   const sandboxPool = createPool(databaseUrl, 8, { bigintAsBigInt: false });
   const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
   const urlSigningKey = await settingOrCreate(pool, 'url_signing_key', () => randomBytes(32).toString('base64url'));
+  const credentials = new CredentialCipher(credentialKeysFor(config));
+  await sealStoredPaypalSecrets(pool, credentials, log);
   const queue = new JobQueue({
     connectionString: databaseUrl,
     pollingIntervalSeconds: config.jobPollingIntervalSeconds,
@@ -93,10 +97,11 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     sandboxClientSecret,
     liveApiUrl: config.paypalLiveBaseUrl,
     timeoutMs: config.providerTimeoutMs,
+    credentials,
   });
   const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
   const usdRates = usdRateCache();
-  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey };
+  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials };
 
   app.setErrorHandler(gateErrorHandler(log));
   app.setNotFoundHandler(notFoundHandler);

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { stringify } from 'csv-stringify';
 import type pg from 'pg';
 import { GateError } from '../domain/errors.ts';
+import { checkMethodEnabled } from '../gate/method-rules.ts';
 import { acceptNewPayment } from '../gate/operations.ts';
 import { checkOnboardingGrants } from '../gate/permission-rules.ts';
 import type { PlatformContext } from '../processing/context.ts';
@@ -13,7 +14,6 @@ import { withTransaction, type Queryable } from '../store/db.ts';
 import { findPayment } from '../store/payments.ts';
 import { findProject, type Project } from '../store/projects.ts';
 import { audited, idParameter, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
-import { checkMethodEnabled } from './payments.ts';
 import { amountMinorOf, payoutBodyFor } from './payouts.ts';
 
 /**

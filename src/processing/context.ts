@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentMethod } from '../methods/types.ts';
+import type { CredentialCipher } from '../security/credentials.ts';
 import type { Queryable } from '../store/db.ts';
 import type { Project } from '../store/projects.ts';
 
@@ -37,6 +38,8 @@ export interface PlatformContext {
   onCallbackAttempt?: (attempt: CallbackAttemptReport) => void;
   /** HMAC key for the return URLs we hand to wallets (so a forged "cancelled" return cannot decline a payment). */
   urlSigningKey: string;
+  /** Seals and opens merchants' stored credentials (production projects' PayPal client secrets). */
+  credentials: CredentialCipher;
 }
 
 export function methodOf(context: PlatformContext, name: string): PaymentMethod {
