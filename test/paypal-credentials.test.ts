@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +16,7 @@ import { loadConfig } from '../src/config.ts';
 import { DashboardClient, type DashboardResponse } from '../src/dashboard/client.ts';
 import { Secret } from '../src/domain/secret.ts';
 import { redactedPaths, startPlatform, type Platform } from '../src/platform.ts';
-import { CredentialCipher, paypalSecretContext } from '../src/security/credentials.ts';
+import { CredentialCipher, credentialKeysFor, credentialsKeyFileName, paypalSecretContext } from '../src/security/credentials.ts';
 import { signGateRequest } from '../src/signature/index.ts';
 import type { Project } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
@@ -179,6 +182,24 @@ describe('sealing', () => {
     assert.throws(() => rotated.open(parts.join('.'), paypalSecretContext(1001n)), /does not decrypt/);
     assert.throws(() => new CredentialCipher({}).seal(plain, 'x'), /CREDENTIALS_ENCRYPTION_KEY is not set/);
     assert.throws(() => new CredentialCipher({ current: new Secret('too-short') }), /32 random bytes in base64/);
+  });
+
+  test('the embedded default makes its key in DATA_DIR (mode 0600) and keeps it; a DATABASE_URL node gets none unless configured', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-key-'));
+    try {
+      const first = credentialKeysFor({ databaseUrl: undefined, dataDir });
+      const path = join(dataDir, credentialsKeyFileName);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      chmodSync(path, 0o644);
+      const second = credentialKeysFor({ databaseUrl: undefined, dataDir });
+      assert.equal(second.current!.reveal(), first.current!.reveal(), 'the same key on the next start');
+      assert.equal(statSync(path).mode & 0o777, 0o600, 'loosened permissions are tightened again');
+      assert.equal(new CredentialCipher(first).canSeal, true);
+      assert.equal(credentialKeysFor({ databaseUrl: 'postgres://db/gatehouse', dataDir }).current, undefined);
+      assert.equal(credentialKeysFor({ databaseUrl: 'postgres://db/gatehouse', dataDir, credentialsEncryptionKey: new Secret(keyA) }).current!.reveal(), keyA);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
