@@ -57,6 +57,8 @@ export function createLogger(level: string): Logger {
 }
 
 export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
+  // First: a malformed key stops the start before anything runs.
+  const credentials = new CredentialCipher(credentialKeysFor(config));
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -69,7 +71,6 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   const sandboxPool = createPool(databaseUrl, 8, { bigintAsBigInt: false });
   const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
   const urlSigningKey = await settingOrCreate(pool, 'url_signing_key', () => randomBytes(32).toString('base64url'));
-  const credentials = new CredentialCipher(credentialKeysFor(config));
   await sealStoredPaypalSecrets(pool, credentials, log);
   const queue = new JobQueue({
     connectionString: databaseUrl,

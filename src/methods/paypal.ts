@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   PaypalClient,
   ProviderUnavailableError,
@@ -10,7 +11,6 @@ import {
 } from '../connectors/paypal/index.ts';
 import { paypalCurrencies } from '../domain/currencies.ts';
 import { formatDecimal } from '../domain/money.ts';
-import { createHash } from 'node:crypto';
 import { Secret } from '../domain/secret.ts';
 import { paypalSecretContext, type CredentialCipher } from '../security/credentials.ts';
 import type { Project, StoredPaypalCredentials } from '../store/projects.ts';
