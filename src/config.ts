@@ -58,6 +58,14 @@ export interface Config {
   smtpFrom: string;
   /** How often each node sweeps PCI DSS documents for reminders that fell due (they are day-granular). */
   reminderSweepIntervalMs: number;
+  /**
+   * AES-256-GCM key (32 bytes, base64) that seals production projects'
+   * PayPal client secrets at rest. Unset with DATABASE_URL: credentials
+   * cannot be stored (7014). Unset without: a key file in DATA_DIR.
+   */
+  credentialsEncryptionKey: Secret | undefined;
+  /** The key before the last rotation: still opens what it sealed; every node re-seals with the current key at start. */
+  credentialsEncryptionKeyPrevious: Secret | undefined;
 }
 
 function trustProxySetting(raw: string | undefined): boolean | string {
@@ -108,6 +116,8 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     smtpUrl: process.env.SMTP_URL ? new Secret(process.env.SMTP_URL) : undefined,
     smtpFrom: process.env.SMTP_FROM || `Gatehouse <no-reply@${new URL(publicUrl).hostname}>`,
     reminderSweepIntervalMs: integer('REMINDER_SWEEP_INTERVAL_MS', 600_000),
+    credentialsEncryptionKey: process.env.CREDENTIALS_ENCRYPTION_KEY ? new Secret(process.env.CREDENTIALS_ENCRYPTION_KEY) : undefined,
+    credentialsEncryptionKeyPrevious: process.env.CREDENTIALS_ENCRYPTION_KEY_PREVIOUS ? new Secret(process.env.CREDENTIALS_ENCRYPTION_KEY_PREVIOUS) : undefined,
     ...overrides,
   };
 }

@@ -12,7 +12,9 @@ import { walletReturnRoutes } from './gate/wallet-return.ts';
 import { refuseNulCharacters } from './http/body-guards.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
 import { JobQueue, queueNames, type CallbackJob, type OperationJob } from './jobs/queue.ts';
+import { sealStoredPaypalSecrets } from './accounts/paypal-credentials.ts';
 import { createPaypalMethod } from './methods/paypal.ts';
+import { CredentialCipher, credentialKeysFor } from './security/credentials.ts';
 import type { PaymentMethod } from './methods/types.ts';
 import type { PlatformContext } from './processing/context.ts';
 import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
@@ -20,7 +22,7 @@ import { paymentLinkRoutes } from './payment-links/index.ts';
 import { paymentPageRoutes } from './payment-page/index.ts';
 import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
-import { createPool, settingOrCreate } from './store/db.ts';
+import { createPool, settingOrCreate, type Queryable } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { logContextMixin, registerApiDocumentation, registerObservability, requestIdFor } from './observability/index.ts';
 import { paypalWebhookRoutes } from './webhooks/paypal.ts';
@@ -47,7 +49,7 @@ export interface Platform {
 /** Secrets the logger must never print, wherever they appear. */
 export const redactedPaths = [
   'secret_key', '*.secret_key', 'secretKey', '*.secretKey', 'signature', '*.signature', '*.*.signature',
-  'req.headers.authorization', 'headers.authorization', 'clientSecret', '*.clientSecret', 'password', '*.password',
+  'req.headers.authorization', 'headers.authorization', 'clientSecret', '*.clientSecret', 'client_secret', '*.client_secret', 'password', '*.password',
 ];
 
 export function createLogger(level: string): Logger {
@@ -55,6 +57,8 @@ export function createLogger(level: string): Logger {
 }
 
 export async function startPlatform(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Platform> {
+  // First: a malformed key stops the start before anything runs.
+  const credentials = new CredentialCipher(credentialKeysFor(config));
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -67,6 +71,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   const sandboxPool = createPool(databaseUrl, 8, { bigintAsBigInt: false });
   const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
   const urlSigningKey = await settingOrCreate(pool, 'url_signing_key', () => randomBytes(32).toString('base64url'));
+  await sealStoredPaypalSecrets(pool, credentials, log);
   const queue = new JobQueue({
     connectionString: databaseUrl,
     pollingIntervalSeconds: config.jobPollingIntervalSeconds,
@@ -93,10 +98,11 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     sandboxClientSecret,
     liveApiUrl: config.paypalLiveBaseUrl,
     timeoutMs: config.providerTimeoutMs,
+    credentials,
   });
   const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
-  const usdRates = usdRateCache(pool);
-  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey };
+  const usdRates = usdRateCache();
+  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials };
 
   app.setErrorHandler(gateErrorHandler(log));
   app.setNotFoundHandler(notFoundHandler);
@@ -189,11 +195,11 @@ async function startWorkers(context: PlatformContext): Promise<void> {
 }
 
 /** FX rates change rarely; re-read them every 30 s rather than per request. */
-function usdRateCache(pool: pg.Pool): () => Promise<ReadonlyMap<string, string>> {
+function usdRateCache(): (db: Queryable) => Promise<ReadonlyMap<string, string>> {
   let cached: { at: number; rates: ReadonlyMap<string, string> } | undefined;
-  return async () => {
+  return async (db) => {
     if (cached && Date.now() - cached.at < 30_000) return cached.rates;
-    const { rows } = await pool.query<{ quote: string; rate: string }>(`SELECT quote, rate::text AS rate FROM fx_rates WHERE base = 'USD'`);
+    const { rows } = await db.query<{ quote: string; rate: string }>(`SELECT quote, rate::text AS rate FROM fx_rates WHERE base = 'USD'`);
     cached = { at: Date.now(), rates: new Map(rows.map((row) => [row.quote.trim(), row.rate])) };
     return cached.rates;
   };

@@ -23,7 +23,7 @@ import { actAtApprovalPage, authBody, saleBody, startTestPlatform, type TestPlat
  * report and compares it with the database, rotates the secret key, and
  * uploads a 1,000-row payout CSV with 3 bad rows (exactly those rejected,
  * the rest sent with a progress bar, per-row results downloaded). An operator
- * records a PCI DSS document, moves a PayPal onboarding, edits a project's fees and sets an FX rate.
+ * records a PCI DSS document, moves a PayPal onboarding, sets a production project's PayPal credentials, edits a project's fees and sets an FX rate.
  * Every main screen is saved at desktop (1280x800) and phone (390x844) width
  * to artifacts/screenshots/dashboard/, and must not scroll sideways on a
  * phone; no page may break the CSP.
@@ -487,6 +487,16 @@ describe('the Dashboard in a browser', () => {
       String(liveProject.id),
     ]);
     assert.deepEqual(rows[0], { state: 'rights_granted', paypal_merchant_id: 'PAYPAL-MERCHANT-42', permissions: ['purchases_refunds'] });
+    // The production project's PayPal credentials: the secret goes in once and comes back as its last 4 characters only.
+    const liveSecret = 'EJbrowser-secret-4821';
+    await page.getByLabel('Client ID', { exact: true }).fill('AYbrowser-client');
+    await page.getByLabel('Client secret', { exact: true }).fill(liveSecret);
+    await page.getByRole('button', { name: 'Save credentials' }).click();
+    await page.getByText('PayPal credentials saved.').waitFor();
+    await page.getByText('…4821').waitFor();
+    await page.getByRole('button', { name: 'Replace credentials' }).waitFor();
+    assert.equal(await page.getByLabel('Client secret', { exact: true }).inputValue(), '', 'the form forgets the secret once saved');
+    assert.ok(!(await page.content()).includes(liveSecret), 'the page never shows the secret');
     await screens(page, 'operator-onboarding');
 
     await navigate(page, 'Projects & PayPal', 'Projects and PayPal onboarding');

@@ -654,6 +654,9 @@ describe('operator console', () => {
       const body = { state, ...(state === 'rights_granted' ? { paypal_merchant_id: 'RIGHTS1', permissions: ['purchases_refunds'] } : {}) };
       assert.equal((await operator.post(`/operator/projects/${live.id}/paypal-onboarding`, body)).status, 200);
     }
+    // With credentials, as Gate needs them: what is refused below is the missing right.
+    const credentials = await operator.put(`/operator/projects/${live.id}/paypal-credentials`, { client_id: 'AYrights', client_secret: 'rights-secret-value' });
+    assert.equal(credentials.status, 200, credentials.text);
     await operator.post(`/operator/merchants/${merchant.id}/users`, { email: 'boss@rights.example', role: 'merchant_admin', password });
     const boss = new DashboardClient(gh.baseUrl);
     assert.equal((await boss.signIn('boss@rights.example', password)).status, 200);

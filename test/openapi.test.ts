@@ -56,11 +56,19 @@ describe('openapi.json', () => {
     assert.equal(result.valid, true, JSON.stringify(result, null, 2));
   });
 
-  test('documents every Gate endpoint and the Data API, with tags, summaries and response schemas', () => {
+  test('documents every Gate endpoint, the payment links and the Data API, with tags, summaries, body and response schemas', () => {
     const wallet = ['sale', 'auth', 'capture', 'cancel', 'refund', 'payout', 'recurring', 'recurring/cancel'].map((action) => `/v2/payment/wallet/{method}/${action}`);
     const dataApi = ['test-clock', 'test-clock/advance', 'operations/get', 'operations/payment', 'chargebacks/get', 'balances/get', 'rates/get'].map((path) => `/data/v1/${path}`);
+    const paymentLinks = ['/v2/payment-links', '/v2/payment-links/status'];
     const signedPaths = Object.keys(document.paths).filter((path) => !path.startsWith('/dashboard/api/'));
-    assert.deepEqual(signedPaths.sort(), [...wallet, '/v2/payment/status', ...dataApi].sort());
+    assert.deepEqual(signedPaths.sort(), [...wallet, '/v2/payment/status', ...paymentLinks, ...dataApi].sort());
+    for (const path of paymentLinks) {
+      const operation = document.paths[path].post as Operation & { requestBody?: { content: Record<string, { schema: { required: string[] } }> } };
+      assert.deepEqual(operation.tags, ['Payment links'], path);
+      assert.deepEqual(operation.requestBody?.content['application/json'].schema.required, ['general', 'link'], `${path} documents its body`);
+    }
+    assert.match(document.paths['/v2/payment-links'].post.responses['400'].description, /`3025`.*`3027`.*`3029`/s, 'the purchase rules a link meets');
+    assert.match(document.paths['/v2/payment-links/status'].post.responses['404'].description, /`3061`/);
     for (const path of signedPaths) {
       const operation = document.paths[path].post;
       assert.ok(operation.summary && operation.tags.length === 1 && operation.operationId, path);
@@ -113,6 +121,8 @@ describe('openapi.json', () => {
     const routeOf = (path: string): keyof typeof documentedRouteErrors => {
       if (path.startsWith('/data/v1/test-clock')) return 'testClock';
       if (path === '/data/v1/operations/payment') return 'dataApiPayment';
+      if (path === '/v2/payment-links') return 'paymentLinkCreate';
+      if (path === '/v2/payment-links/status') return 'paymentLinkStatus';
       if (path.startsWith('/data/')) return 'dataApi';
       return path === '/v2/payment/status' ? 'status' : (path.replace('/v2/payment/wallet/{method}/', '') as keyof typeof documentedRouteErrors);
     };
@@ -186,6 +196,17 @@ describe('a running node', () => {
     check('/v2/payment/status', status.status, status.json);
     const clock = await gh.gate('/data/v1/test-clock', { general: { project_id: Number(gh.project.id) } });
     check('/data/v1/test-clock', clock.status, clock.json);
+    const link = await gh.gate('/v2/payment-links', { general: { project_id: Number(gh.project.id) }, link: { amount: 1500, currency: 'EUR', description: 'A link', single_use: true } });
+    assert.equal(link.status, 200, JSON.stringify(link.json));
+    check('/v2/payment-links', link.status, link.json);
+    const tooBig = await gh.gate('/v2/payment-links', { general: { project_id: Number(gh.project.id) }, link: { amount: 9_000_000_000, currency: 'USD', description: 'Too much', single_use: false } });
+    assert.equal(tooBig.json.code, '3027');
+    check('/v2/payment-links', tooBig.status, tooBig.json);
+    const linkStatus = await gh.gate('/v2/payment-links/status', { general: { project_id: Number(gh.project.id) }, link: { id: link.json.link_id } });
+    check('/v2/payment-links/status', linkStatus.status, linkStatus.json);
+    const unknownLink = await gh.gate('/v2/payment-links/status', { general: { project_id: Number(gh.project.id) }, link: { id: 'no-such-link' } });
+    assert.equal(unknownLink.json.code, '3061');
+    check('/v2/payment-links/status', unknownLink.status, unknownLink.json);
   });
 
   test('Data API and Dashboard API answers match the documented schemas', async () => {

@@ -237,6 +237,13 @@ export interface OnboardingView {
   updated_at: string;
 }
 
+/** A production project's PayPal credentials as every answer shows them: never the secret. */
+export interface PaypalCredentialsView {
+  client_id: string;
+  client_secret_last4: string;
+  updated_at: string | null;
+}
+
 export interface FxRateView {
   base: string;
   quote: string;

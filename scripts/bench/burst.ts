@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { JobQueue } from '../../src/jobs/queue.ts';
 import { createPaypalMethod } from '../../src/methods/paypal.ts';
+import { CredentialCipher } from '../../src/security/credentials.ts';
 import type { PlatformContext } from '../../src/processing/context.ts';
 import { enqueueCallback } from '../../src/processing/outbox.ts';
 import { withTransaction } from '../../src/store/db.ts';
@@ -49,7 +50,7 @@ export async function runCallbackBurst(
   const operation = operations[operations.length - 1];
   // Never started: only `send` (an INSERT in the caller's transaction) is used, and the platform's workers consume.
   const queue = new JobQueue({ connectionString: databaseUrl, pollingIntervalSeconds: 2, expireInSeconds: 60, maintenanceIntervalSeconds: 300 });
-  const paypal = createPaypalMethod({ sandboxApiUrl: 'http://127.0.0.1:9', sandboxClientId: 'unused', sandboxClientSecret: 'unused', liveApiUrl: 'http://127.0.0.1:9', timeoutMs: 1 });
+  const paypal = createPaypalMethod({ sandboxApiUrl: 'http://127.0.0.1:9', sandboxClientId: 'unused', sandboxClientSecret: 'unused', liveApiUrl: 'http://127.0.0.1:9', timeoutMs: 1, credentials: new CredentialCipher({}) });
   // enqueueCallback reads the methods (display name, provider number) and the queue.
   const context = { pool, queue, methods: new Map([['paypal', paypal]]), config: loadConfig(), log: pino({ level: 'silent' }), now: () => new Date() } as unknown as PlatformContext;
 

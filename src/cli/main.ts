@@ -10,7 +10,9 @@ import { createPool } from '../store/db.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded-postgres.ts';
 import { migrate } from '../store/migrate.ts';
 import { createProject, listProjects, type ProjectMode } from '../store/projects.ts';
-import { accountsUsage, merchantCommand, userCommand } from '../accounts/cli.ts';
+import { accountsUsage, merchantCommand, projectCredentialsUsage, setPaypalCredentialsCommand, userCommand } from '../accounts/cli.ts';
+import { loadConfig } from '../config.ts';
+import { CredentialCipher, credentialKeysFor } from '../security/credentials.ts';
 import { callbackCommand, commandHelp, fxCommand, openapiCommand, operationsUsage, rotateKeyCommand } from '../observability/cli.ts';
 
 /**
@@ -23,6 +25,7 @@ const usage = `Usage: gatehouse <command> [options]
 Commands:
   project create --name N --mode test|production [--callback-url URL] [--json]
   project list [--json]
+${projectCredentialsUsage}
   sign --secret S            reads a Gate request (JSON) on stdin, prints it signed
   export payments|operations --project N [--from ISO] [--to ISO] [--output FILE]
                              streamed CSV report (progress on stderr)
@@ -35,7 +38,8 @@ ${operationsUsage}
 
   <command> [<action>] --help  help for one command
 
-Environment: DATABASE_URL, DATA_DIR (default ./.gatehouse), PUBLIC_URL (default http://127.0.0.1:$PORT)`;
+Environment: DATABASE_URL, DATA_DIR (default ./.gatehouse), PUBLIC_URL (default http://127.0.0.1:$PORT),
+CREDENTIALS_ENCRYPTION_KEY (and _PREVIOUS; without DATABASE_URL the key file in DATA_DIR)`;
 
 class UsageError extends Error {}
 
@@ -58,6 +62,12 @@ async function withDatabase<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> 
     await pool.end();
     if (embedded) await embedded.stop();
   }
+}
+
+/** The nodes' credentials key: the configured one, or the embedded default's key file in DATA_DIR. */
+function credentialCipher(): CredentialCipher {
+  const config = loadConfig();
+  return new CredentialCipher(credentialKeysFor({ ...config, dataDir: resolve(config.dataDir) }));
 }
 
 /** The embedded server a running `npm start` owns, if there is one. */
@@ -199,6 +209,9 @@ async function main(argv: string[]): Promise<void> {
   if (helpAt > 0) {
     process.stdout.write(`${commandHelp(usage, argv.slice(0, helpAt)) ?? usage}\n`);
     return;
+  }
+  if (command === 'project' && rest[0] === 'set-paypal-credentials') {
+    return setPaypalCredentialsCommand(rest.slice(1), withDatabase, (message) => new UsageError(message), credentialCipher());
   }
   if (command === 'project' && rest[0] === 'rotate-key') return rotateKeyCommand(rest.slice(1), withDatabase, (message) => new UsageError(message));
   if (command === 'fx') return fxCommand(rest, withDatabase, (message) => new UsageError(message));

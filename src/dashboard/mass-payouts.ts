@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { stringify } from 'csv-stringify';
 import type pg from 'pg';
 import { GateError } from '../domain/errors.ts';
+import { checkMethodEnabled } from '../gate/method-rules.ts';
 import { acceptNewPayment } from '../gate/operations.ts';
 import { checkOnboardingGrants } from '../gate/permission-rules.ts';
 import type { PlatformContext } from '../processing/context.ts';
@@ -13,7 +14,6 @@ import { withTransaction, type Queryable } from '../store/db.ts';
 import { findPayment } from '../store/payments.ts';
 import { findProject, type Project } from '../store/projects.ts';
 import { audited, idParameter, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
-import { checkMethodEnabled } from './payments.ts';
 import { amountMinorOf, payoutBodyFor } from './payouts.ts';
 
 /**
@@ -26,9 +26,10 @@ import { amountMinorOf, payoutBodyFor } from './payouts.ts';
  * 2. Start (`POST .../mass-payouts/:id/start`): a job sends the valid rows
  *    through `acceptNewPayment`, a few at a time, each node taking rows with
  *    FOR UPDATE SKIP LOCKED. Progress is polled; per-row results download as
- *    CSV. A row is sent once: if a node dies after Gate accepted a row but
- *    before the row was marked, the retry meets the payment_id it made
- *    (3041) and, finding the same payout, marks the row accepted.
+ *    CSV. A row is sent once: its payout is written in the transaction that
+ *    marks the row (inside a savepoint, so one refused row undoes only its
+ *    own part). A payment_id that already holds the same payout (sent before
+ *    rows and payouts committed together) marks the row accepted.
  *
  * CSV columns (header row required, any order): payment_id, amount (in the
  * currency's major units, e.g. 10.50; or amount_minor in minor units),
@@ -39,9 +40,8 @@ export const massPayoutRowsMax = 10_000;
 export const massPayoutBytesMax = 5 * 1024 * 1024;
 /** Rejected rows an answer lists (the first ones by row number); the results CSV has them all. */
 export const rejectedRowsShownMax = 1_000;
-/** Rows a worker takes per transaction, and how many of them it sends at once. */
+/** Rows a worker takes (and sends, one after another) per transaction. */
 const rowsPerTake = 20;
-const sendsInParallel = 4;
 
 const requiredColumns = ['payment_id', 'currency', 'account_number', 'customer_id'] as const;
 const optionalColumns = ['amount', 'amount_minor', 'description', 'customer_email', 'customer_country'] as const;
@@ -59,8 +59,12 @@ interface ParsedRow {
   description: string | null;
 }
 
-/** Parses and validates a whole upload; throws 7009 only for a file that is not a usable CSV at all. */
-export async function validateUpload(context: PlatformContext, project: Project, csv: string, customerIpAddress: string): Promise<ParsedRow[]> {
+/**
+ * Parses and validates a whole upload; throws 7009 only for a file that is
+ * not a usable CSV at all. `db`: the upload's transaction (reading through
+ * the pool from inside it would need a second connection).
+ */
+export async function validateUpload(db: Queryable, project: Project, csv: string, customerIpAddress: string): Promise<ParsedRow[]> {
   let records: string[][];
   try {
     records = parse(csv, { bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, max_record_size: 64 * 1024 });
@@ -134,7 +138,7 @@ export async function validateUpload(context: PlatformContext, project: Project,
       seen.set(row.paymentId, row.rowNumber);
     }
   }
-  const { rows: taken } = await context.pool.query<{ payment_id: string }>(
+  const { rows: taken } = await db.query<{ payment_id: string }>(
     'SELECT payment_id FROM payments WHERE project_id = $1 AND payment_id = ANY($2::text[])',
     [String(project.id), [...seen.keys()]],
   );
@@ -263,7 +267,7 @@ export function massPayoutRoutes(context: PlatformContext, kick: () => void): Ro
         const fileName = String(call.query.file_name ?? '').slice(0, 255);
         return audited(context, call, { action: 'mass_payout.upload', targetType: 'project', targetId: String(project.id), details: { file_name: fileName } }, async (tx) => {
           await checkPayoutsEnabled(context, tx, project);
-          const rows = await validateUpload(context, project, csv, call.request.ip);
+          const rows = await validateUpload(tx, project, csv, call.request.ip);
           const batchId = await insertBatch(tx, project, call.user.id, fileName, call.request.ip, rows);
           return progressOf(tx, project, String(batchId));
         });
@@ -395,7 +399,12 @@ interface TakenRow {
   customer_ip_address: string;
 }
 
-/** Sends up to `rowsPerTake` pending rows of running batches; returns how many it took. */
+/**
+ * Sends up to `rowsPerTake` pending rows of running batches; returns how many
+ * it took. Everything goes through the one transaction that holds the rows'
+ * locks: sending through other pool connections while holding this one is
+ * how a full pool deadlocks.
+ */
 export async function sendPendingRows(context: PlatformContext): Promise<number> {
   return withTransaction(context.pool, async (tx) => {
     const { rows } = await tx.query<TakenRow>(
@@ -407,20 +416,16 @@ export async function sendPendingRows(context: PlatformContext): Promise<number>
     );
     if (rows.length === 0) return 0;
     const projects = new Map<string, Project | undefined>();
-    for (const row of rows) if (!projects.has(row.project_id)) projects.set(row.project_id, await findProject(context.pool, BigInt(row.project_id), context.now()));
-    for (let start = 0; start < rows.length; start += sendsInParallel) {
-      const slice = rows.slice(start, start + sendsInParallel);
-      const outcomes = await Promise.all(slice.map((row) => sendRow(context, projects.get(row.project_id), row)));
-      for (const [index, outcome] of outcomes.entries()) {
-        const row = slice[index];
-        await tx.query('UPDATE mass_payout_rows SET status = $3, error = $4, request_id = $5, processed_at = now() WHERE batch_id = $1 AND row_number = $2', [
-          row.batch_id,
-          row.row_number,
-          outcome.status,
-          outcome.error,
-          outcome.requestId,
-        ]);
-      }
+    for (const row of rows) if (!projects.has(row.project_id)) projects.set(row.project_id, await findProject(tx, BigInt(row.project_id), context.now()));
+    for (const row of rows) {
+      const outcome = await sendRow(context, tx, projects.get(row.project_id), row);
+      await tx.query('UPDATE mass_payout_rows SET status = $3, error = $4, request_id = $5, processed_at = now() WHERE batch_id = $1 AND row_number = $2', [
+        row.batch_id,
+        row.row_number,
+        outcome.status,
+        outcome.error,
+        outcome.requestId,
+      ]);
     }
     const batchIds = [...new Set(rows.map((row) => row.batch_id))];
     await tx.query(
@@ -435,6 +440,7 @@ export async function sendPendingRows(context: PlatformContext): Promise<number>
 
 async function sendRow(
   context: PlatformContext,
+  tx: pg.PoolClient,
   project: Project | undefined,
   row: TakenRow,
 ): Promise<{ status: 'accepted' | 'failed'; error: string | null; requestId: string | null }> {
@@ -451,13 +457,13 @@ async function sendRow(
       customerEmail: row.raw.customer_email || undefined,
       customerCountry: row.raw.customer_country || undefined,
     });
-    const accepted = await acceptNewPayment(context, project, 'paypal', 'payout', body);
+    const accepted = await acceptNewPayment(context, project, 'paypal', 'payout', body, tx);
     return { status: 'accepted', error: null, requestId: accepted.request_id };
   } catch (error) {
     if (!(error instanceof GateError)) throw error;
     if (error.entry.code === '3041') {
-      // Sent by an earlier attempt that died before marking the row, if it is the same payout.
-      const existing = await findPayment(context.pool, project.id, row.payment_id);
+      // Sent already (by a node that wrote payouts apart from their rows), if it is the same payout.
+      const existing = await findPayment(tx, project.id, row.payment_id);
       const same =
         existing?.type === 'payout' &&
         existing.amountMinor === BigInt(row.amount_minor) &&

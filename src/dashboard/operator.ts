@@ -3,14 +3,16 @@ import type pg from 'pg';
 import { listAudit } from '../accounts/audit.ts';
 import { defaultValidUntil, pciDocumentKinds, type PciDocumentKind } from '../accounts/compliance.ts';
 import { createMerchant, createMerchantProject, findMerchant, listMerchants, merchantView, projectIdsOfMerchant } from '../accounts/merchants.ts';
+import { clientIdPattern, clientSecretPattern, paypalCredentialsView, setPaypalCredentials } from '../accounts/paypal-credentials.ts';
 import { mayMove, onboardingStates, paypalPermissions, type OnboardingState } from '../accounts/paypal-onboarding.ts';
 import { listUsers, merchantRoles, userView } from '../accounts/users.ts';
 import { GateError } from '../domain/errors.ts';
+import { Secret } from '../domain/secret.ts';
 import { checkMerchantUrls } from '../gate/purchase-rules.ts';
 import { checkLedger } from '../ledger/check.ts';
 import { feeOperationTypes } from '../ledger/rules.ts';
 import { allowsPrivateUrls, type PlatformContext } from '../processing/context.ts';
-import { findProject, type Project, type ProjectMode } from '../store/projects.ts';
+import { findProject, lastFourOf, type Project, type ProjectMode } from '../store/projects.ts';
 import { limitParameter, queryParameters } from './documentation.ts';
 import { audited, decodeCursor, encodeCursor, idParameter, parseLimit, type RouteDefinition, type SignedCall } from './http.ts';
 import { feesOf, projectViews } from './projects.ts';
@@ -19,8 +21,9 @@ import { createCheckedUser, merchantPciSummary } from './users.ts';
 /**
  * The operator console's API (`/dashboard/api/operator/...`, role
  * `operator` only): merchants and their projects and first users, PayPal
- * onboarding per project, PCI DSS documents per merchant, project fees, the
- * FX table, the whole audit log and the ledger check.
+ * onboarding and PayPal credentials per project, PCI DSS documents per
+ * merchant, project fees, the FX table, the whole audit log and the ledger
+ * check.
  */
 const operatorOnly = ['operator'] as const;
 const tags = ['Dashboard: operator'] as const;
@@ -48,6 +51,13 @@ const OnboardingBody = Type.Object(
     onboarding_link: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, pattern: '^https://[^\\s]+$' })),
     paypal_merchant_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
     permissions: Type.Optional(Type.Array(Type.Union(paypalPermissions.map((permission) => Type.Literal(permission))), { minItems: 1, maxItems: 2, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+const PaypalCredentialsBody = Type.Object(
+  {
+    client_id: Type.String({ pattern: clientIdPattern, description: "The REST app's client id at PayPal." }),
+    client_secret: Type.String({ pattern: clientSecretPattern, description: 'Its secret: stored encrypted, never shown again (answers show the last 4 characters).' }),
   },
   { additionalProperties: false },
 );
@@ -272,6 +282,38 @@ export function operatorRoutes(context: PlatformContext): RouteDefinition[] {
           (tx) => moveOnboarding(tx, project, call.body),
         );
         return { paypal_onboarding: await onboardingOf(project.id) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/operator/projects/:projectId/paypal-credentials',
+      access: operatorOnly,
+      summary: "A production project's PayPal credentials: the client id and the secret's last 4 characters",
+      description: 'Never the secret. `paypal_credentials` is null until they are set.',
+      tags,
+      async handle(call: SignedCall) {
+        const { project } = await anyProject(call.params.projectId, call.now);
+        return { project_id: Number(project.id), paypal_credentials: paypalCredentialsView(project.paypalCredentials) };
+      },
+    },
+    {
+      method: 'PUT',
+      url: '/operator/projects/:projectId/paypal-credentials',
+      access: operatorOnly,
+      summary: "Set or replace a production project's PayPal credentials",
+      description:
+        "The merchant's PayPal REST app (client id and secret, from onboarding). The secret is stored encrypted (AES-256-GCM, `CREDENTIALS_ENCRYPTION_KEY`) and never answered, logged or audited: answers and the audit entry show the client id and the secret's last 4 characters. Gate takes a production project's PayPal payments once onboarding is `ready` and credentials are set. Test projects answer `409` / `7015`; a node without the key `503` / `7014`.",
+      errors: ['productionProjectsOnly', 'credentialsKeyMissing'],
+      tags,
+      schema: { body: PaypalCredentialsBody },
+      async handle(call: SignedCall<Static<typeof PaypalCredentialsBody>>) {
+        const { project, merchantId } = await anyProject(call.params.projectId, call.now);
+        const clientSecret = new Secret(call.body.client_secret);
+        const details = { client_id: call.body.client_id, client_secret_last4: lastFourOf(clientSecret) };
+        const credentials = await audited(context, call, { action: 'paypal_credentials.set', targetType: 'project', targetId: String(project.id), details, merchantId }, (tx) =>
+          setPaypalCredentials(tx, context.credentials, project, { clientId: call.body.client_id, clientSecret }),
+        );
+        return { project_id: Number(project.id), paypal_credentials: credentials };
       },
     },
     {

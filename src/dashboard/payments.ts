@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { GateError } from '../domain/errors.ts';
 import { paymentStatuses, type FollowUpOperation } from '../domain/statuses.ts';
+import { checkMethodEnabled } from '../gate/method-rules.ts';
 import { acceptFollowUp } from '../gate/operations.ts';
 import { queueNames } from '../jobs/queue.ts';
 import type { PlatformContext } from '../processing/context.ts';
@@ -53,12 +54,6 @@ const followUpDocumentation = {
   cancel: { summary: 'Release a hold', description: "Through Gate's `acceptFollowUp`: the same rules, row lock and codes as `POST /v2/payment/wallet/{method}/cancel`." },
   refund: { summary: 'Refund', description: "Full (no `amount`) or partial refund through Gate's `acceptFollowUp`: the same rules, row lock and codes as `POST /v2/payment/wallet/{method}/refund`." },
 } as const satisfies Record<FollowUpOperation, { summary: string; description: string }>;
-
-/** The same refusal Gate gives for a method the project has not enabled. */
-export function checkMethodEnabled(context: PlatformContext, project: Project, method: string): void {
-  if (!context.methods.has(method)) throw new GateError('unsupportedEndpoint', `payment method ${method}`);
-  if (method === 'paypal' && !project.paypalEnabled) throw new GateError('methodNotEnabled', method);
-}
 
 export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
   /** Capture, cancel or refund through acceptFollowUp: exactly Gate's rules, locks and amounts. */

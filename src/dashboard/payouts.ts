@@ -3,13 +3,13 @@ import { Value } from '@sinclair/typebox/value';
 import { paypalCurrencies } from '../domain/currencies.ts';
 import { GateError } from '../domain/errors.ts';
 import { parseDecimal } from '../domain/money.ts';
+import { checkMethodEnabled } from '../gate/method-rules.ts';
 import { acceptNewPayment } from '../gate/operations.ts';
 import { checkCurrency, checkIpAddress } from '../gate/purchase-rules.ts';
 import { PayoutRequest, type PayoutBody } from '../gate/schemas.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import type { Project } from '../store/projects.ts';
 import { audited, projectOf, type RouteDefinition, type SignedCall } from './http.ts';
-import { checkMethodEnabled } from './payments.ts';
 
 /**
  * Payouts from the Dashboard. The Dashboard builds the Gate payout request a

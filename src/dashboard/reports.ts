@@ -130,7 +130,7 @@ export function reportRoutes(context: PlatformContext): RouteDefinition[] {
         const projectIds = project ? [project.id] : await visibleProjectIds(context, call, undefined);
         const filters = { projectIds, from, to };
         const report = await audited(context, call, { action: 'report.create', targetType: 'report', details: { kind: call.body.kind } }, (tx) =>
-          generateReport(tx, context.pool, {
+          generateReport(tx, {
             merchantId,
             projectId: project?.id ?? null,
             scheduleId: null,

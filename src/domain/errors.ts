@@ -60,6 +60,8 @@ const entries = {
   dataApiUserUnknown: { code: '7011', httpStatus: 401, message: 'Unknown Data API user or no active Data API key', gatehouse: true },
   requestTimestampInvalid: { code: '7012', httpStatus: 401, message: 'Request timestamp is missing or outside the allowed window', gatehouse: true },
   onboardingStepNotAllowed: { code: '7013', httpStatus: 409, message: 'This onboarding step is not allowed from the current state', gatehouse: true },
+  credentialsKeyMissing: { code: '7014', httpStatus: 503, message: 'Credentials cannot be stored: CREDENTIALS_ENCRYPTION_KEY is not set', gatehouse: true },
+  productionProjectsOnly: { code: '7015', httpStatus: 409, message: 'Only production projects hold PayPal credentials; test projects use the built-in sandbox', gatehouse: true },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 export type ErrorName = keyof typeof entries;

@@ -133,7 +133,7 @@ export async function acceptNewPayment(
     },
     allowsPrivateUrls(context, project),
   );
-  const usdRates = await context.usdRates();
+  const usdRates = await context.usdRates(db);
   const amountMinor = BigInt(body.payment.amount);
   if (operationType !== 'payout') checkPurchaseMaximum(amountMinor, body.payment.currency, usdRates);
   const now = clockFor(context, project);
@@ -196,7 +196,7 @@ export async function acceptFollowUp(
   refund?: RefundBody['payment'],
   db: Queryable = context.pool,
 ): Promise<Accepted> {
-  const usdRates = await context.usdRates();
+  const usdRates = await context.usdRates(db);
   const requestId = newRequestId();
   await withTransaction(db, async (tx) => {
     await checkOnboardingGrants(tx, project, method, operationType);
@@ -271,7 +271,7 @@ export interface RecurringDebit {
 
 /** Writes a COF debit: a `recurring` payment, its operation and job, in the caller's transaction. */
 export async function startRecurringDebit(context: PlatformContext, tx: pg.PoolClient, project: Project, debit: RecurringDebit, now: Date): Promise<string> {
-  const usdRates = await context.usdRates();
+  const usdRates = await context.usdRates(tx);
   const payment = await insertPayment(tx, {
     projectId: project.id,
     paymentId: debit.paymentId,
@@ -312,7 +312,7 @@ export async function acceptRecurringDebit(context: PlatformContext, project: Pr
       }
       checkDebitable(registration, now);
       if (body.payment.currency !== registration.currency) throw new GateError('currencyMismatch', `the COF purchase is in ${registration.currency}`);
-      const usdRates = await context.usdRates();
+      const usdRates = await context.usdRates(tx);
       checkPurchaseMaximum(BigInt(body.payment.amount), body.payment.currency, usdRates);
       const origin = await lockPaymentByRef(tx, registration.paymentRef);
       requestId = await startRecurringDebit(

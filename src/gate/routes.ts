@@ -3,6 +3,7 @@ import { GateError } from '../domain/errors.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { verifyGateRequest } from '../signature/index.ts';
 import { findProject, type Project } from '../store/projects.ts';
+import { checkMethodEnabled } from './method-rules.ts';
 import { acceptFollowUp, acceptNewPayment, acceptRecurringCancel, acceptRecurringDebit } from './operations.ts';
 import {
   AuthRequest,
@@ -60,12 +61,7 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
   }
 
   function enabledMethod(project: Project, method: string): string {
-    if (!context.methods.has(method)) throw new GateError('unsupportedEndpoint', `payment method ${method}`);
-    if (method === 'paypal' && !project.paypalEnabled) throw new GateError('methodNotEnabled', method);
-    // A production project without onboarded PayPal credentials could only fail later, at PayPal.
-    if (method === 'paypal' && project.mode === 'production' && !(project.paypalClientId && project.paypalClientSecret)) {
-      throw new GateError('methodNotEnabled', `${method}: the project has no PayPal credentials yet`);
-    }
+    checkMethodEnabled(context, project, method);
     return method;
   }
 

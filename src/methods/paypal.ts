@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   PaypalClient,
   ProviderUnavailableError,
@@ -11,7 +12,8 @@ import {
 import { paypalCurrencies } from '../domain/currencies.ts';
 import { formatDecimal } from '../domain/money.ts';
 import { Secret } from '../domain/secret.ts';
-import type { Project } from '../store/projects.ts';
+import { paypalSecretContext, type CredentialCipher } from '../security/credentials.ts';
+import type { Project, StoredPaypalCredentials } from '../store/projects.ts';
 import { ProviderOutcomeUnknownError, type MoneyInput, type OperationOutcome, type Payer, type PaymentMethod, type StartOutcome } from './types.ts';
 
 /**
@@ -26,6 +28,18 @@ export interface PaypalMethodSettings {
   sandboxClientSecret: string;
   liveApiUrl: string;
   timeoutMs: number;
+  /** Opens production projects' sealed client secrets (src/security/credentials.ts). */
+  credentials: CredentialCipher;
+}
+
+/**
+ * What identifies a project's stored credentials without revealing the
+ * secret: a changed client id or secret (set by an operator, re-sealed after
+ * a key rotation) makes a new client, with its own access token.
+ */
+function fingerprintOf(credentials: StoredPaypalCredentials): string {
+  const secret = 'sealed' in credentials.secret ? credentials.secret.sealed : createHash('sha256').update(credentials.secret.plain.reveal()).digest('hex');
+  return `${credentials.clientId}\n${secret}`;
 }
 
 /** PayPal limits description fields to 127 characters. */
@@ -122,23 +136,32 @@ async function guarded<T>(call: () => Promise<T>): Promise<T> {
 }
 
 export function createPaypalMethod(settings: PaypalMethodSettings): PaymentMethod & { clientFor(project: Project): PaypalClient } {
-  const clients = new Map<string, PaypalClient>();
+  let sandboxClient: PaypalClient | undefined;
+  /** Live clients per production project, with the fingerprint of the credentials each was made from. */
+  const liveClients = new Map<bigint, { fingerprint: string; client: PaypalClient }>();
 
+  /**
+   * The project's client: the sandbox's for test projects; for production
+   * ones a live client whose secret is decrypted here, once per change of
+   * the stored credentials, and kept only inside the connector.
+   */
   function clientFor(project: Project): PaypalClient {
-    const credentials =
-      project.mode === 'test'
-        ? { baseUrl: settings.sandboxApiUrl, clientId: settings.sandboxClientId, clientSecret: settings.sandboxClientSecret }
-        : { baseUrl: settings.liveApiUrl, clientId: project.paypalClientId ?? '', clientSecret: project.paypalClientSecret ?? '' };
-    if (!credentials.clientId || !credentials.clientSecret) throw new Error(`project ${project.id} has no PayPal credentials`);
-    const key = `${credentials.baseUrl}\n${credentials.clientId}`;
-    let client = clients.get(key);
-    if (!client) {
-      client = new PaypalClient(
-        { baseUrl: credentials.baseUrl, clientId: credentials.clientId, clientSecret: new Secret(credentials.clientSecret) },
+    if (project.mode === 'test') {
+      if (!settings.sandboxClientId || !settings.sandboxClientSecret) throw new Error(`project ${project.id}: the PayPal sandbox has no client credentials`);
+      sandboxClient ??= new PaypalClient(
+        { baseUrl: settings.sandboxApiUrl, clientId: settings.sandboxClientId, clientSecret: new Secret(settings.sandboxClientSecret) },
         { timeoutMs: settings.timeoutMs },
       );
-      clients.set(key, client);
+      return sandboxClient;
     }
+    const stored = project.paypalCredentials;
+    if (!stored) throw new Error(`project ${project.id} has no PayPal credentials`);
+    const fingerprint = fingerprintOf(stored);
+    const cached = liveClients.get(project.id);
+    if (cached?.fingerprint === fingerprint) return cached.client;
+    const clientSecret = 'sealed' in stored.secret ? settings.credentials.open(stored.secret.sealed, paypalSecretContext(project.id)) : stored.secret.plain;
+    const client = new PaypalClient({ baseUrl: settings.liveApiUrl, clientId: stored.clientId, clientSecret }, { timeoutMs: settings.timeoutMs });
+    liveClients.set(project.id, { fingerprint, client });
     return client;
   }
 

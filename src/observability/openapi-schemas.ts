@@ -107,6 +107,49 @@ export const TestClockResponse = Type.Object(
   { description: "The test project's clock." },
 );
 
+const linkStatuses = ['active', 'paid', 'expired'] as const;
+
+export const PaymentLinkCreatedResponse = Type.Object(
+  {
+    status: Type.Literal('success'),
+    request_id: Type.String(),
+    project_id: Type.Integer(),
+    link_id: Type.String({ description: 'The link id (for `POST /v2/payment-links/status`).' }),
+    url: Type.String({ description: 'The page to give the customer: `<PUBLIC_URL>/pay/<link_id>`.' }),
+    single_use: Type.Boolean(),
+    expires_at: Type.Union([Type.String({ description: 'YYYY-MM-DDTHH:MM:SS+0000' }), Type.Null()]),
+  },
+  { description: 'The link, ready to send to a customer.' },
+);
+
+export const PaymentLinkStatusResponse = Type.Object(
+  {
+    project_id: Type.Integer(),
+    link: Type.Object({
+      id: Type.String(),
+      url: Type.String(),
+      status: Type.Union(linkStatuses.map((status) => Type.Literal(status)), {
+        description: '`paid`: a single-use link with a successful payment; `expired`: past `expires_at`; else `active`.',
+      }),
+      amount: Type.Integer({ description: 'Minor units' }),
+      currency: Type.String(),
+      description: Type.String(),
+      single_use: Type.Boolean(),
+      expires_at: Type.Union([Type.String(), Type.Null()]),
+      created_at: Type.String(),
+      paid_count: Type.Integer({ description: 'Successful payments through the link.' }),
+      payments: Type.Array(
+        Type.Object({
+          payment_id: Type.String({ description: '`link-<link_id>-<n>`, one per attempt; each reports by callback like a Gate sale.' }),
+          status: literals(paymentStatuses),
+          date: Type.Union([Type.String(), Type.Null()]),
+        }),
+      ),
+    }),
+  },
+  { description: 'The link, its status and the payments made through it.' },
+);
+
 /** Errors any documented request can get: parsing, validation, limits, the project and its signature. */
 const everyRequest: readonly ErrorName[] = [
   'invalidJson',
@@ -149,6 +192,9 @@ export const documentedRouteErrors = {
   testClock: [...everyRequest, 'testClockForbidden'],
   dataApi: dataApiRequest,
   dataApiPayment: [...dataApiRequest, 'paymentNotFound'],
+  // A link is a Gate sale waiting for its customer: the purchase rules apply when it is made.
+  paymentLinkCreate: [...everyRequest, 'methodNotEnabled', 'currencyNotSupported', 'amountAboveMaximum'],
+  paymentLinkStatus: [...everyRequest, 'paymentNotFound'],
 } as const satisfies Record<string, readonly ErrorName[]>;
 export type DocumentedRoute = keyof typeof documentedRouteErrors;
 

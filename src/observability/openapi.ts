@@ -8,6 +8,7 @@ import { dashboardApiRoutes } from '../dashboard/index.ts';
 import { dataApiSigning, dataApiTag } from '../data-api/documentation.ts';
 import { dataApiRoutes } from '../data-api/index.ts';
 import { gateRoutes } from '../gate/routes.ts';
+import { linkApiRoutes, paymentLinkTag } from '../payment-links/index.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { documentedErrorCodes } from './openapi-schemas.ts';
 import { testClockRoutes } from '../test-clock/routes.ts';
@@ -77,6 +78,7 @@ function swaggerOptions() {
       tags: [
         { name: 'Gate', description: 'Payments, holds, refunds, payouts, COF purchases and status (`/v2/payment/...`).' },
         { name: dataApiTag, description: `Operations, chargebacks, balances and FX rates (\`/data/v1/...\`). ${dataApiSigning}` },
+        { name: paymentLinkTag, description: "Payment links (`/v2/payment-links...`), signed like Gate with the project's secret key; customers pay at `/pay/<link_id>`." },
         { name: 'Data API: test clocks', description: "Test clocks of test projects (`/data/v1/test-clock...`), signed like Gate with the project's secret key." },
         ...dashboardTags,
       ],
@@ -108,7 +110,7 @@ async function dashboardApiDocumentationRoutes(app: FastifyInstance, options: { 
 }
 
 /** The routes that the document describes; the OpenAPI build registers exactly these. */
-const documentedPlugins = [gateRoutes, testClockRoutes, dataApiRoutes, dashboardApiDocumentationRoutes] as const;
+const documentedPlugins = [gateRoutes, linkApiRoutes, testClockRoutes, dataApiRoutes, dashboardApiDocumentationRoutes] as const;
 
 /**
  * A context for building the document without a database: route plugins

@@ -33,7 +33,7 @@ export async function createLink(
   if (!isPaypalAvailable(context, project)) throw new GateError('methodNotEnabled', 'paypal');
   const amountMinor = BigInt(link.amount);
   checkCurrency(link.currency, undefined);
-  checkPurchaseMaximum(amountMinor, link.currency, await context.usdRates());
+  checkPurchaseMaximum(amountMinor, link.currency, await context.usdRates(db));
   let expiresAt: Date | null = null;
   if (link.expires_at !== undefined) {
     expiresAt = new Date(link.expires_at);

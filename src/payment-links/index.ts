@@ -23,6 +23,7 @@ import { deleteSession, findSession, insertSession, type PageSession } from '../
 import { saleProblem } from '../payment-page/validation.ts';
 import { choosePage, noticePage } from '../payment-page/views.ts';
 import type { PlatformContext } from '../processing/context.ts';
+import { PaymentLinkCreatedResponse, PaymentLinkStatusResponse, documentationOnlySerializer, documentedResponses } from '../observability/openapi-schemas.ts';
 import { verifyGateRequest } from '../signature/index.ts';
 import { withTransaction } from '../store/db.ts';
 import { findProject, type Project } from '../store/projects.ts';
@@ -79,8 +80,26 @@ export function linkUrl(context: PlatformContext, linkId: string): string {
   return `${context.config.publicUrl}/pay/${linkId}`;
 }
 
-/** The merchant's API: JSON in and out, signed like Gate, errors from the one registry. */
-async function linkApiRoutes(app: FastifyInstance, options: { context: PlatformContext }): Promise<void> {
+/** OpenAPI metadata (`npm run openapi`); it changes nothing at run time. */
+export const paymentLinkTag = 'Payment links';
+const createDocumentation = {
+  tags: [paymentLinkTag],
+  operationId: 'payment_link_create',
+  summary: 'Create a payment link',
+  description:
+    'A link the customer pays at `url` (the Payment Page) without the merchant building a signed page URL. The rules of a Gate sale of that amount apply now (PayPal enabled, a PayPal currency, the purchase maximum); `expires_at` must be in the future. A single-use link takes one successful payment; each attempt is a payment `link-<link_id>-<n>` that reports by callback like a Gate sale.',
+  response: documentedResponses(PaymentLinkCreatedResponse, 'The link, ready to send to a customer.', 'paymentLinkCreate'),
+};
+const statusDocumentation = {
+  tags: [paymentLinkTag],
+  operationId: 'payment_link_status',
+  summary: 'Payment link status',
+  description: "The link, its status (`active`, `paid`, `expired`) and the payments made through it. Another project's link answers `3061` like an unknown one.",
+  response: documentedResponses(PaymentLinkStatusResponse, 'The link and its payments.', 'paymentLinkStatus'),
+};
+
+/** The merchant's API: JSON in and out, signed like Gate, errors from the one registry (also in the OpenAPI document). */
+export async function linkApiRoutes(app: FastifyInstance, options: { context: PlatformContext }): Promise<void> {
   const { context } = options;
 
   async function authenticate(request: FastifyRequest, projectId: number): Promise<Project> {
@@ -92,7 +111,8 @@ async function linkApiRoutes(app: FastifyInstance, options: { context: PlatformC
     return project;
   }
 
-  app.post<{ Body: CreateLinkBody }>('/v2/payment-links', { schema: { body: CreateLinkRequest } }, async (request) => {
+  const createOptions = { schema: { body: CreateLinkRequest, ...createDocumentation }, serializerCompiler: documentationOnlySerializer };
+  app.post<{ Body: CreateLinkBody }>('/v2/payment-links', createOptions, async (request) => {
     const { general, link } = request.body;
     const project = await authenticate(request, general.project_id);
     const created = await createLink(context, project, link, context.now());
@@ -107,7 +127,8 @@ async function linkApiRoutes(app: FastifyInstance, options: { context: PlatformC
     };
   });
 
-  app.post<{ Body: LinkStatusBody }>('/v2/payment-links/status', { schema: { body: LinkStatusRequest } }, async (request) => {
+  const statusOptions = { schema: { body: LinkStatusRequest, ...statusDocumentation }, serializerCompiler: documentationOnlySerializer };
+  app.post<{ Body: LinkStatusBody }>('/v2/payment-links/status', statusOptions, async (request) => {
     const { general, link: query } = request.body;
     const project = await authenticate(request, general.project_id);
     const link = await findLink(context.pool, query.id);

@@ -1,5 +1,6 @@
 import { errorCodes, GateError } from '../domain/errors.ts';
 import { assertNever, type PaymentStatus } from '../domain/statuses.ts';
+import { isMethodEnabled } from '../gate/method-rules.ts';
 import { acceptNewPayment } from '../gate/operations.ts';
 import { checkCurrency, checkMerchantUrls, checkPurchaseMaximum } from '../gate/purchase-rules.ts';
 import type { SaleBody } from '../gate/schemas.ts';
@@ -73,8 +74,9 @@ export function saleBodyFor(context: PlatformContext, draft: PaymentDraft, token
   return body;
 }
 
+/** Gate's own method check (src/gate/method-rules.ts): enabled, and in production with PayPal credentials. */
 export function isPaypalAvailable(context: PlatformContext, project: Project): boolean {
-  return project.paypalEnabled && context.methods.has(pageMethod);
+  return isMethodEnabled(context, project, pageMethod);
 }
 
 /** A Gate refusal as a page: same registry code, words for the customer. */
@@ -92,7 +94,7 @@ export async function checkPurchaseRules(context: PlatformContext, project: Proj
   try {
     checkMerchantUrls({ merchant_callback_url: draft.callbackUrl }, allowsPrivateUrls(context, project));
     checkCurrency(draft.currency, draft.customer.country);
-    checkPurchaseMaximum(draft.amountMinor, draft.currency, await context.usdRates());
+    checkPurchaseMaximum(draft.amountMinor, draft.currency, await context.usdRates(context.pool));
   } catch (error) {
     if (error instanceof GateError) throw problemFromGateError(error);
     throw error;

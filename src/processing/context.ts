@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentMethod } from '../methods/types.ts';
+import type { CredentialCipher } from '../security/credentials.ts';
+import type { Queryable } from '../store/db.ts';
 import type { Project } from '../store/projects.ts';
 
 export interface CallbackAttemptReport {
@@ -24,12 +26,20 @@ export interface PlatformContext {
   log: Logger;
   /** The one clock every time rule reads. */
   now: () => Date;
-  /** Units of each currency per 1 USD, from the operator's FX table. */
-  usdRates: () => Promise<ReadonlyMap<string, string>>;
+  /**
+   * Units of each currency per 1 USD, from the operator's FX table (cached
+   * for 30 s). `db` is the connection to read through on a cache miss: the
+   * caller's transaction when it is in one, never a second pool connection
+   * (a pool full of transactions each waiting for another connection would
+   * deadlock the node).
+   */
+  usdRates: (db: Queryable) => Promise<ReadonlyMap<string, string>>;
   /** Told of every callback delivery attempt (metrics); optional. */
   onCallbackAttempt?: (attempt: CallbackAttemptReport) => void;
   /** HMAC key for the return URLs we hand to wallets (so a forged "cancelled" return cannot decline a payment). */
   urlSigningKey: string;
+  /** Seals and opens merchants' stored credentials (production projects' PayPal client secrets). */
+  credentials: CredentialCipher;
 }
 
 export function methodOf(context: PlatformContext, name: string): PaymentMethod {

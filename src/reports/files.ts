@@ -87,11 +87,12 @@ export interface NewReport {
 }
 
 /**
- * Generates a report in the caller's transaction `tx` (reading through a
- * cursor on another pool connection): the file row, its chunks and its
- * counts commit together or not at all.
+ * Generates a report in the caller's transaction `tx`, reading the export
+ * through an SQL cursor in that same transaction (a second pool connection,
+ * taken while `tx` is held, is how a full pool deadlocks): the file row, its
+ * chunks and its counts commit together or not at all.
  */
-export async function generateReport(tx: pg.PoolClient, pool: pg.Pool, input: NewReport): Promise<ReportFile> {
+export async function generateReport(tx: pg.PoolClient, input: NewReport): Promise<ReportFile> {
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO report_files (merchant_id, project_id, schedule_id, kind, period_from, period_to, row_count, byte_count, created_by)
      VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7) RETURNING id::text AS id`,
@@ -102,7 +103,7 @@ export async function generateReport(tx: pg.PoolClient, pool: pg.Pool, input: Ne
   );
   const reportId = rows[0].id;
   let failure: Error | undefined;
-  const output = csvExport(pool, input.export, (error) => {
+  const output = csvExport(tx, input.export, (error) => {
     failure = error;
   });
   let pending: Buffer[] = [];

@@ -148,7 +148,7 @@ async function runOneDue(context: PlatformContext, tx: pg.PoolClient): Promise<b
   const periodFrom = previousBoundary(schedule.frequency, periodTo);
   const projectIds = schedule.projectId !== null ? [schedule.projectId] : await projectIdsOfMerchant(tx, schedule.merchantId);
   const filters = { projectIds, from: periodFrom, to: periodTo };
-  await generateReport(tx, context.pool, {
+  await generateReport(tx, {
     merchantId: schedule.merchantId,
     projectId: schedule.projectId,
     scheduleId: schedule.id,

@@ -119,7 +119,7 @@ async function expireHold(context: PlatformContext, tx: pg.PoolClient, project: 
   const payment = await lockPaymentByRef(tx, operation.paymentRef);
   if (payment.status !== 'awaiting capture') return;
   const action = project.holdExpiryAction === 'capture' ? 'capture' : 'cancel';
-  await startFollowUp(context, tx, project, payment, action, { requestId: newRequestId(), usdRates: await context.usdRates() });
+  await startFollowUp(context, tx, project, payment, action, { requestId: newRequestId(), usdRates: await context.usdRates(tx) });
 }
 
 /** A scheduled COF debit: one payment per due date, then the next debit is planned. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PaypalPermission } from '../accounts/paypal-onboarding.ts';
+import { Secret } from '../domain/secret.ts';
 import type { Queryable } from './db.ts';
 
 export type ProjectMode = 'test' | 'production';
@@ -15,11 +16,29 @@ export interface Project {
   holdExpiryAction: 'cancel' | 'capture';
   holdPeriodSeconds: number;
   paypalEnabled: boolean;
-  paypalClientId: string | null;
-  paypalClientSecret: string | null;
+  /** A production project's PayPal REST credentials, once an operator has set them. */
+  paypalCredentials: StoredPaypalCredentials | null;
   settlementCurrency: string | null;
   /** A test project's frozen time, when its test clock is in use. */
   testClockAt: Date | null;
+}
+
+export interface StoredPaypalCredentials {
+  clientId: string;
+  /**
+   * The client secret sealed with the credentials key (src/security/
+   * credentials.ts); or, set by SQL before encryption at rest, in plain text
+   * until a node with a key starts and seals it.
+   */
+  secret: { sealed: string } | { plain: Secret };
+  /** What answers and logs show instead of the secret. */
+  secretLast4: string;
+  updatedAt: Date | null;
+}
+
+/** The last 4 characters of a secret, the only part ever shown. */
+export function lastFourOf(secret: Secret): string {
+  return secret.reveal().slice(-4);
 }
 
 interface ProjectRow {
@@ -35,6 +54,9 @@ interface ProjectRow {
   paypal_enabled: boolean;
   paypal_client_id: string | null;
   paypal_client_secret: string | null;
+  paypal_client_secret_sealed: string | null;
+  paypal_client_secret_last4: string | null;
+  paypal_credentials_updated_at: Date | null;
   settlement_currency: string | null;
   test_clock_at: Date | null;
 }
@@ -51,11 +73,20 @@ function toProject(row: ProjectRow, now: Date): Project {
     holdExpiryAction: row.hold_expiry_action,
     holdPeriodSeconds: row.hold_period_seconds,
     paypalEnabled: row.paypal_enabled,
-    paypalClientId: row.paypal_client_id,
-    paypalClientSecret: row.paypal_client_secret,
+    paypalCredentials: paypalCredentialsOf(row),
     settlementCurrency: row.settlement_currency?.trim() ?? null,
     testClockAt: row.test_clock_at,
   };
+}
+
+function paypalCredentialsOf(row: ProjectRow): StoredPaypalCredentials | null {
+  if (!row.paypal_client_id) return null;
+  if (row.paypal_client_secret_sealed) {
+    return { clientId: row.paypal_client_id, secret: { sealed: row.paypal_client_secret_sealed }, secretLast4: row.paypal_client_secret_last4 ?? '', updatedAt: row.paypal_credentials_updated_at };
+  }
+  if (!row.paypal_client_secret) return null;
+  const plain = new Secret(row.paypal_client_secret);
+  return { clientId: row.paypal_client_id, secret: { plain }, secretLast4: lastFourOf(plain), updatedAt: row.paypal_credentials_updated_at };
 }
 
 export function generateSecretKey(): string {
@@ -114,4 +145,49 @@ export async function grantedPaypalPermissions(db: Queryable, projectId: bigint)
     String(projectId),
   ]);
   return rows[0]?.permissions ?? [];
+}
+
+export interface SealedPaypalCredentials {
+  clientId: string;
+  secretSealed: string;
+  secretLast4: string;
+}
+
+/**
+ * Stores a production project's PayPal credentials, the secret already
+ * sealed; the plain-text column of old is cleared in the same statement.
+ * Undefined when there is no such production project.
+ */
+export async function storePaypalCredentials(db: Queryable, projectId: bigint, credentials: SealedPaypalCredentials): Promise<Project | undefined> {
+  const { rows } = await db.query<ProjectRow>(
+    `UPDATE projects SET paypal_client_id = $2, paypal_client_secret_sealed = $3, paypal_client_secret_last4 = $4, paypal_client_secret = NULL,
+            paypal_credentials_updated_at = now()
+      WHERE id = $1 AND mode = 'production' RETURNING *`,
+    [String(projectId), credentials.clientId, credentials.secretSealed, credentials.secretLast4],
+  );
+  return rows[0] ? toProject(rows[0], new Date()) : undefined;
+}
+
+/**
+ * Replaces a stored secret by the same secret sealed anew (a plain-text one
+ * of old, or one sealed by a rotated-out key), only if the row still holds
+ * what the caller read: a node starting at the same time, or an operator
+ * setting new credentials meanwhile, wins. Answers whether it replaced it.
+ */
+export async function resealPaypalSecret(db: Queryable, projectId: bigint, read: StoredPaypalCredentials['secret'], secretSealed: string, secretLast4: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE projects SET paypal_client_secret_sealed = $2, paypal_client_secret_last4 = $3, paypal_client_secret = NULL
+      WHERE id = $1 AND mode = 'production' AND paypal_client_secret IS NOT DISTINCT FROM $4 AND paypal_client_secret_sealed IS NOT DISTINCT FROM $5`,
+    [String(projectId), secretSealed, secretLast4, 'plain' in read ? read.plain.reveal() : null, 'sealed' in read ? read.sealed : null],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Production projects holding PayPal credentials (sealed or, from before encryption at rest, plain). */
+export async function projectsWithPaypalCredentials(db: Queryable): Promise<Project[]> {
+  const { rows } = await db.query<ProjectRow>(
+    `SELECT * FROM projects WHERE mode = 'production' AND paypal_client_id IS NOT NULL AND (paypal_client_secret IS NOT NULL OR paypal_client_secret_sealed IS NOT NULL) ORDER BY id`,
+  );
+  const now = new Date();
+  return rows.map((row) => toProject(row, now));
 }

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { Secret } from '../../src/domain/secret.ts';
 import { freePort } from '../../src/system/os.ts';
 
 export { freePort };
@@ -91,6 +93,8 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, logger?
     callbackScheduleScale: 0.05,
     logLevel: 'silent',
     seedDemoProject: false,
+    // As a production node has one; a test about running without it passes `credentialsEncryptionKey: undefined`.
+    credentialsEncryptionKey: new Secret(randomBytes(32).toString('base64')),
     ...overrides,
   });
   const platform = await startPlatform(config, logger ?? createLogger(config.logLevel));

@@ -7,6 +7,7 @@ import { ConfirmDialog, DefinitionList, ErrorNotice, Loading, ModeBadge, Notice,
 import { formatDateTime, humanize } from '../format.ts';
 import { useAction, useLoad } from '../hooks.ts';
 import type { OnboardingView, ProjectView } from '../types.ts';
+import PaypalCredentials from './PaypalCredentials.tsx';
 
 /**
  * PayPal onboarding of one project, the method guide's steps: requested →
@@ -14,6 +15,7 @@ import type { OnboardingView, ProjectView } from '../types.ts';
  * → ready; revoked from any step, requested again after a revocation. Only
  * the moves the platform allows from the current state are offered (the
  * same transition table as the server, src/accounts/paypal-onboarding.ts).
+ * A production project's PayPal credentials are set here too.
  */
 const mainPath: OnboardingState[] = ['requested', 'link_sent', 'rights_granted', 'set_up', 'ready'];
 const permissionLabels: Record<string, string> = { purchases_refunds: 'Purchases and refunds', payouts: 'Payouts' };
@@ -160,6 +162,7 @@ export default function Onboarding() {
               </form>
             ))}
           </Section>
+          {project?.mode === 'production' ? <PaypalCredentials projectId={projectId} /> : null}
         </>
       ) : null}
       <ConfirmDialog

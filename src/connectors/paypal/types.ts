@@ -16,8 +16,8 @@ import type { Secret } from '../../domain/secret.ts';
  * @example
  * const live: PaypalCredentials = {
  *   baseUrl: 'https://api-m.paypal.com',
- *   clientId: project.paypalClientId,
- *   clientSecret: new Secret(project.paypalClientSecret),
+ *   clientId: credentials.clientId,
+ *   clientSecret: cipher.open(credentials.secret.sealed, paypalSecretContext(project.id)),
  * };
  * const sandbox: PaypalCredentials = {
  *   baseUrl: 'http://127.0.0.1:8080/sandbox/paypal',
