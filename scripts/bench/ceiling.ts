@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createPool } from '../../src/store/db.ts';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.ts';
 import { counterDelta, readCounters } from './database.ts';
 
@@ -41,7 +42,8 @@ export async function measureCeiling(
   connectionString: string,
   options: { poolSize: number; commitsPerPayment: number; durationMs: number; postmasterPid: number | undefined },
 ): Promise<CeilingResult> {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize });
+  // The platform's own pool kind: parameterised statements prepared once per connection, as the platform sends them.
+  const pool = createPool(connectionString, options.poolSize, { bigintAsBigInt: false });
   // An idle connection's error (the server going away) must not crash the bench; a query's error still rejects.
   pool.on('error', () => undefined);
   try {

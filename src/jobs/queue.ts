@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import pg from 'pg';
-import { afterCommit, createPool, type Queryable } from '../store/db.ts';
+import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
 
 /**
  * Background work goes through pg-boss queues in PostgreSQL, so it survives a
@@ -76,21 +76,25 @@ const singletonWindowSeconds = 3600;
 
 export class JobQueue {
   readonly boss: PgBoss;
-  private readonly pool: pg.Pool;
   private readonly localWorkers = new Map<QueueName, string[]>();
   private hooks: JobHooks = {};
+  /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
+  private readonly running = new Set<Promise<void>>();
   /** True between start() and stop(); /ready reads it. */
   started = false;
 
   constructor(private readonly settings: QueueSettings) {
-    // pg-boss runs on a pool of ours so that its statements are prepared once per connection (see createPool).
-    this.pool = createPool(settings.connectionString, 6, { bigintAsBigInt: false, applicationName: 'gatehouse-jobs' });
-    const pool = this.pool;
     this.boss = new PgBoss({
-      db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
+      connectionString: settings.connectionString,
       schema: 'pgboss',
+      max: 6,
+      application_name: 'gatehouse-jobs',
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
-    });
+      // pg-boss hands its settings to its own pg.Pool: its statements are prepared once per connection too (see createPool),
+      // and planned once: PostgreSQL kept re-planning the fetch and completion with custom plans, which cost more than running them.
+      Client: PreparingClient,
+      options: '-c plan_cache_mode=force_generic_plan',
+    } as PgBoss.ConstructorOptions);
     this.boss.on('error', () => undefined);
   }
 
@@ -165,12 +169,9 @@ export class JobQueue {
           if (jobs.length === jobsPerFetch) this.boss.notifyWorker(worker.id);
           await Promise.all(
             jobs.map(async (job) => {
-              try {
-                const run = () => handle(job.data, job);
-                await (this.hooks.aroundJob ? this.hooks.aroundJob(name, job as PgBoss.Job<unknown>, run) : run());
-              } catch (error) {
-                await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
-              }
+              const running = this.runOne(name, job, handle);
+              this.running.add(running);
+              await running.finally(() => this.running.delete(running));
             }),
           );
         },
@@ -179,10 +180,29 @@ export class JobQueue {
     }
   }
 
-  async stop(): Promise<void> {
+  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+    try {
+      const run = () => handle(job.data, job);
+      await (this.hooks.aroundJob ? this.hooks.aroundJob(name, job as PgBoss.Job<unknown>, run) : run());
+    } catch (error) {
+      await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stops fetching, then waits for the handlers still running here (each is
+   * bounded by its provider or callback timeout), so that the platform's pool
+   * is not closed under them: a handler cut off that way would fail its job
+   * for nothing. A job
+   * that outlives `stopWaitMs` is retried elsewhere after it expires, as
+   * after a crash. Both waits together stay within the 30 s a node has to
+   * stop (docs/deployment.md).
+   */
+  async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
-    if (!this.pool.ending) await this.pool.end();
+    const waited = new Promise((resolve) => setTimeout(resolve, stopWaitMs).unref());
+    await Promise.race([Promise.allSettled([...this.running]), waited]);
   }
 }
 

@@ -32,7 +32,8 @@ function statementNameOf(text: string): string | undefined {
   return name;
 }
 
-class PreparingClient extends pg.Client {}
+/** A `pg.Client` that prepares its parameterised statements (for pools made elsewhere: pg-boss takes it as `Client`). */
+export class PreparingClient extends pg.Client {}
 // Overridden on the prototype: pg's overloaded `query` signatures cannot be re-declared in a subclass.
 const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 (PreparingClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, config: unknown, values?: unknown, callback?: unknown) {
