@@ -193,10 +193,9 @@ export class JobQueue {
    * Stops fetching, then waits for the handlers still running here (each is
    * bounded by its provider or callback timeout), so that the platform's pool
    * is not closed under them: a handler cut off that way would fail its job
-   * for nothing. A job
-   * that outlives `stopWaitMs` is retried elsewhere after it expires, as
-   * after a crash. Both waits together stay within the 30 s a node has to
-   * stop (docs/deployment.md).
+   * for nothing. A job that outlives `stopWaitMs` is retried elsewhere after
+   * it expires, as after a crash. Both waits together stay within the 30 s a
+   * node has to stop (docs/deployment.md).
    */
   async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;

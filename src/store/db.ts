@@ -43,9 +43,8 @@ const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 };
 
 export interface PoolOptions {
-  /** Parse bigint columns as BigInt (money). Off for pools whose callers expect pg's defaults (pg-boss, the sandbox). */
+  /** Parse bigint columns as BigInt (money). Off for pools whose callers expect pg's defaults (the sandbox, the bench's ceiling loop). */
   bigintAsBigInt?: boolean;
-  applicationName?: string;
 }
 
 export function createPool(connectionString: string, max: number, options: PoolOptions = {}): pg.Pool {
@@ -53,7 +52,6 @@ export function createPool(connectionString: string, max: number, options: PoolO
     connectionString,
     max,
     idleTimeoutMillis: 30_000,
-    application_name: options.applicationName,
     Client: PreparingClient,
     types: options.bigintAsBigInt === false ? undefined : (moneyTypes as pg.CustomTypesConfig),
   });
