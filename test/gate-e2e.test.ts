@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopTestServer } from './support/database.ts';
+import { NewPaymentWriter } from '../src/gate/new-payment-writer.ts';
 import { actAtApprovalPage, authBody, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 const require = createRequire(import.meta.url);
@@ -298,6 +299,61 @@ describe('status, duplicates, signatures and validation', () => {
     const responses = await Promise.all(Array.from({ length: 10 }, () => gh.gate('/v2/payment/wallet/paypal/sale', raced)));
     assert.equal(responses.filter((response) => response.status === 200).length, 1);
     assert.equal(responses.filter((response) => response.json.code === '3041').length, 9);
+  });
+
+  test('a burst of 96 sales, written together in a few transactions: one payment per payment_id, each with its operation, threshold and provider job', async () => {
+    const ids = Array.from({ length: 32 }, () => nextPaymentId('burst'));
+    // Three requests per payment_id, interleaved, all at once: the group writer batches them, never two of one id in a batch.
+    const bodies = [...ids, ...ids, ...ids].map((id) => saleBody(gh.project.id, id));
+    const responses = await Promise.all(bodies.map((body) => gh.gate('/v2/payment/wallet/paypal/sale', body)));
+    const acceptedIds = responses.filter((response) => response.status === 200).map((response) => response.json.payment_id);
+    assert.deepEqual([...acceptedIds].sort(), [...ids].sort(), 'each payment_id accepted exactly once');
+    assert.equal(responses.filter((response) => response.json.code === '3041').length, 64);
+    const { rows } = await gh.platform.context.pool.query(
+      `SELECT p.payment_id, o.type, o.request_id, o.converted_amount_minor::text AS converted,
+              (SELECT count(*)::int FROM scheduled_tasks t WHERE t.dedupe_key = 'threshold:' || o.id AND t.due_at = o.created_at + interval '3 days') AS thresholds,
+              (SELECT count(*)::int FROM pgboss.job j WHERE j.name = 'operation-execute' AND j.data->>'operationId' = o.id::text) AS jobs
+         FROM payments p JOIN operations o ON o.payment_ref = p.id WHERE p.project_id = $1 AND p.payment_id = ANY($2)`,
+      [String(gh.project.id), ids],
+    );
+    assert.equal(rows.length, 32);
+    const requestIds = new Map(responses.filter((response) => response.status === 200).map((response) => [response.json.payment_id, response.json.request_id]));
+    for (const row of rows) {
+      assert.equal(row.type, 'sale');
+      assert.equal(row.request_id, requestIds.get(row.payment_id), 'the operation carries the request_id its answer named');
+      assert.equal(row.converted, '1000');
+      assert.equal(row.thresholds, 1);
+      assert.equal(row.jobs, 1);
+    }
+    // And they are processed: every one reaches the redirect step.
+    for (const id of ids) await gh.waitForCallback((body) => body.payment?.id === id && body.payment?.status === 'awaiting redirect result');
+  });
+
+  test('the group writer: a row that breaks a constraint fails alone, the rest of its batch is written', async () => {
+    // One transaction at a time: the first write goes alone, the next three wait and are written as one batch.
+    const writer = new NewPaymentWriter(gh.platform.context, 1);
+    const now = new Date();
+    const plan = (paymentId: string, amountMinor: bigint) => ({
+      project: gh.project,
+      method: 'paypal',
+      row: {
+        payment: {
+          projectId: gh.project.id, paymentId, type: 'purchase' as const, method: 'paypal', status: 'processing' as const, currency: 'USD', amountMinor,
+          description: '', customer: { id: 'c1' }, accountNumber: null, returnUrl: {}, additionalData: null, callbackUrl: null,
+          callbackDelaySeconds: 0, callbackDisabled: true, createdAt: now,
+        },
+        operation: { type: 'sale' as const, amountMinor, currency: 'USD', convertedAmountMinor: amountMinor, convertedCurrency: 'USD', requestId: `req-${paymentId}` },
+        thresholdDueAt: undefined,
+        holdExpiryDueAt: undefined,
+      },
+    });
+    const ids = [nextPaymentId('group-first'), nextPaymentId('group-ok'), nextPaymentId('group-bad'), nextPaymentId('group-ok')];
+    // Amount 0 breaks payments' CHECK (amount_minor > 0): its batch fails, and is written again row by row.
+    const amounts = [100n, 200n, 0n, 300n];
+    const outcomes = await Promise.allSettled(ids.map((id, index) => writer.write(plan(id, amounts[index]))));
+    assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const { rows } = await gh.platform.context.pool.query('SELECT payment_id FROM payments WHERE project_id = $1 AND payment_id = ANY($2) ORDER BY payment_id', [String(gh.project.id), ids]);
+    assert.deepEqual(rows.map((row) => row.payment_id), [ids[0], ids[1], ids[3]].sort());
   });
 
   test('bad signature answers 3261, missing signature 3262, and nothing is written', async () => {

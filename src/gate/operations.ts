@@ -6,7 +6,7 @@ import { calendarDateOf, calendarDaysBetween } from '../domain/recurring.ts';
 import { mayStart, paymentStatusWhileRunning, type FollowUpOperation, type OperationType, type PaymentType } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
 import { allowsPrivateUrls, clockFor, type PlatformContext } from '../processing/context.ts';
-import { planHoldExpiry, planThreshold } from '../scheduler/tasks.ts';
+import { planHoldExpiry, planThreshold, thresholdSeconds } from '../scheduler/tasks.ts';
 import { isUniqueViolation, withTransaction, type Queryable } from '../store/db.ts';
 import {
   findPayment,
@@ -22,6 +22,8 @@ import {
 import type { Project } from '../store/projects.ts';
 import { insertRegistration, lockRegistration, updateRegistration, type RegistrationRecord } from '../store/recurring.ts';
 import { checkOnboardingGrants } from './permission-rules.ts';
+import { NewPaymentWriter, writeNewPayments, type NewPaymentPlan } from './new-payment-writer.ts';
+import { paymentKey } from '../store/new-payments.ts';
 import { checkCurrency, checkIpAddress, checkMerchantUrls, checkPurchaseMaximum } from './purchase-rules.ts';
 import { planRegistration, type RegistrationPlan } from './recurring-rules.ts';
 import type { AuthBody, PayoutBody, RecurringCancelBody, RecurringDebitBody, RefundBody, SaleBody } from './schemas.ts';
@@ -142,12 +144,17 @@ export async function acceptNewPayment(
   const recurring = registers ? planRegistration((body as SaleBody | AuthBody).recurring!, body.general.payment_id, now) : undefined;
   const requestId = newRequestId();
   const paymentType: PaymentType = operationType === 'payout' ? 'payout' : 'purchase';
+  const payment = newPaymentRecord(project, method, paymentType, body, now);
+  if (!recurring) {
+    const plan = newPaymentPlan(project, method, payment, operationType, requestId, usdRates);
+    await writeNewPayment(context, db, plan);
+    return accepted(project, body.general.payment_id, requestId);
+  }
   try {
     await withTransaction(db, async (tx) => {
       await checkOnboardingGrants(tx, project, method, operationType);
-      let payment = await insertPayment(tx, newPaymentRecord(project, method, paymentType, body, now));
-      if (recurring) payment = await registerRecurring(tx, project, payment, recurring, now);
-      await startOperation(context, tx, project, { payment, type: operationType, amountMinor, currency: body.payment.currency, requestId, usdRates, now });
+      const registered = await registerRecurring(tx, project, await insertPayment(tx, payment), recurring, now);
+      await startOperation(context, tx, project, { payment: registered, type: operationType, amountMinor, currency: body.payment.currency, requestId, usdRates, now });
     });
   } catch (error) {
     if (isUniqueViolation(error, 'payments_project_id_payment_id_key')) throw new GateError('paymentIdExists', body.general.payment_id);
@@ -157,6 +164,56 @@ export async function acceptNewPayment(
     throw error;
   }
   return accepted(project, body.general.payment_id, requestId);
+}
+
+/** A new payment without a COF registration: its rows, timers included, for one multi-row write. */
+function newPaymentPlan(
+  project: Project,
+  method: string,
+  payment: NewPayment,
+  type: Extract<OperationType, 'sale' | 'auth' | 'payout'>,
+  requestId: string,
+  usdRates: ReadonlyMap<string, string>,
+): NewPaymentPlan {
+  const converted = convertedSum(project, payment.amountMinor, payment.currency, usdRates);
+  const after = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date(payment.createdAt.getTime() + seconds * 1000));
+  return {
+    project,
+    method,
+    row: {
+      payment,
+      operation: {
+        type,
+        amountMinor: payment.amountMinor,
+        currency: payment.currency,
+        convertedAmountMinor: converted.amountMinor,
+        convertedCurrency: converted.currency,
+        requestId,
+      },
+      thresholdDueAt: after(thresholdSeconds(type)),
+      holdExpiryDueAt: type === 'auth' ? after(project.holdPeriodSeconds) : undefined,
+    },
+  };
+}
+
+/** This node's group writer of new payments (one per running platform). */
+const writers = new WeakMap<PlatformContext, NewPaymentWriter>();
+
+/**
+ * Through the node's group writer when `db` is the pool (a Gate request);
+ * in the caller's own transaction otherwise (an audited Dashboard action),
+ * with the same statement.
+ */
+async function writeNewPayment(context: PlatformContext, db: Queryable, plan: NewPaymentPlan): Promise<void> {
+  if (db === context.pool) {
+    let writer = writers.get(context);
+    if (!writer) writers.set(context, (writer = new NewPaymentWriter(context)));
+    await writer.write(plan);
+    return;
+  }
+  const key = paymentKey(plan.row.payment.projectId, plan.row.payment.paymentId);
+  const [answer] = await writeNewPayments(context, db, [{ plan, key, job: context.queue.carry(queueNames.operationExecute, {}) }]);
+  if (answer instanceof GateError) throw answer;
 }
 
 /** Writes a pending COF registration for a purchase; it becomes active when the purchase succeeds. */

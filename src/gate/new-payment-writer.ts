@@ -1,0 +1,140 @@
+import { GateError } from '../domain/errors.ts';
+import { queueNames } from '../jobs/queue.ts';
+import type { PlatformContext } from '../processing/context.ts';
+import { withTransaction, type Queryable } from '../store/db.ts';
+import { insertNewPayments, paymentKey, type NewPaymentRow, type WrittenPayment } from '../store/new-payments.ts';
+import type { Project } from '../store/projects.ts';
+import { checkOnboardingGrants } from './permission-rules.ts';
+
+/** A new payment the Gate accepted, ready to be written. */
+export interface NewPaymentPlan {
+  project: Project;
+  method: string;
+  row: NewPaymentRow;
+}
+
+interface Waiting {
+  plan: NewPaymentPlan;
+  key: string;
+  /** The provider job's data, carried from the request (its id for the logs). */
+  job: object;
+  resolve: (written: WrittenPayment) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Rows per transaction: one statement's JSON stays small, and a batch's latency short. */
+const batchRowsMax = 64;
+/** Transactions in flight at once: while they run, new accepts gather into the next batch. */
+const defaultWritersMax = 4;
+
+/**
+ * Group accept. Every accepted sale, auth or payout is a payment, its first
+ * operation, their timers and a provider job, written in one transaction:
+ * one insert statement plus one job insert, whatever the number of rows.
+ * Up to `defaultWritersMax` transactions run at once, each for the accepts that
+ * arrived while the previous ones ran, so an idle node writes each accept
+ * at once (no waiting for a batch to fill) and a busy one shares each round
+ * trip and each commit's WAL flush among many accepts. That is how the
+ * platform's accept rate follows PostgreSQL's commit rate rather than its
+ * round-trip rate (docs/performance.md).
+ *
+ * Each caller still gets its own answer: a payment_id that exists already
+ * is 3041 for that request only; a batch that fails as a whole (one row
+ * breaking a constraint) is written again one row per transaction, so one
+ * bad row fails alone.
+ */
+export class NewPaymentWriter {
+  private readonly waiting: Waiting[] = [];
+  private writing = 0;
+
+  constructor(
+    private readonly context: PlatformContext,
+    private readonly writersMax = defaultWritersMax,
+  ) {}
+
+  /** Writes one new payment; resolves once it is committed, rejects with 3041 when its payment_id exists. */
+  write(plan: NewPaymentPlan): Promise<WrittenPayment> {
+    const job = this.context.queue.carry(queueNames.operationExecute, {});
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ plan, key: paymentKey(plan.row.payment.projectId, plan.row.payment.paymentId), job, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.writing < this.writersMax && this.waiting.length > 0) {
+      const batch = this.takeBatch();
+      this.writing += 1;
+      void this.writeBatch(batch).finally(() => {
+        this.writing -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  /** The oldest waiting accepts, at most one per payment key: a repeated payment_id waits for the next batch, which then answers it 3041. */
+  private takeBatch(): Waiting[] {
+    const keys = new Set<string>();
+    const batch: Waiting[] = [];
+    for (let index = 0; index < this.waiting.length && batch.length < batchRowsMax; ) {
+      const item = this.waiting[index];
+      if (keys.has(item.key)) {
+        index += 1;
+        continue;
+      }
+      keys.add(item.key);
+      batch.push(item);
+      this.waiting.splice(index, 1);
+    }
+    return batch;
+  }
+
+  private async writeBatch(batch: Waiting[]): Promise<void> {
+    try {
+      const answers = await writeNewPayments(this.context, this.context.pool, batch);
+      batch.forEach((item, index) => settle(item, answers[index]));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      for (const item of batch) await this.writeBatch([item]);
+    }
+  }
+}
+
+type Answer = WrittenPayment | GateError;
+
+function settle(item: Waiting, answer: Answer): void {
+  if (answer instanceof GateError) item.reject(answer);
+  else item.resolve(answer);
+}
+
+/**
+ * Writes the plans in one transaction on `db` (the pool, or a transaction
+ * that this one joins): the onboarding rights of production projects are
+ * read in it before anything is written; answers come back in the plans'
+ * order, a GateError for each refused or duplicate one.
+ */
+export async function writeNewPayments(
+  context: PlatformContext,
+  db: Queryable,
+  items: readonly { plan: NewPaymentPlan; key: string; job: object }[],
+): Promise<Answer[]> {
+  return withTransaction(db, async (tx) => {
+    const refusals = new Map<string, GateError>();
+    for (const { plan, key } of items) {
+      try {
+        await checkOnboardingGrants(tx, plan.project, plan.method, plan.row.operation.type);
+      } catch (error) {
+        if (!(error instanceof GateError)) throw error;
+        refusals.set(key, error);
+      }
+    }
+    const writable = items.filter((item) => !refusals.has(item.key));
+    const written = writable.length === 0 ? new Map<string, WrittenPayment>() : await insertNewPayments(tx, writable.map((item) => item.plan.row));
+    const jobs = writable.flatMap((item) => {
+      const payment = written.get(item.key);
+      return payment ? [{ ...item.job, operationId: String(payment.operationId) }] : [];
+    });
+    await context.queue.sendMany(queueNames.operationExecute, jobs, tx);
+    return items.map(({ plan, key }) => refusals.get(key) ?? written.get(key) ?? new GateError('paymentIdExists', plan.row.payment.paymentId));
+  });
+}
