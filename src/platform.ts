@@ -24,6 +24,7 @@ import { paypalSandboxPlugin } from './sandbox/paypal/index.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createPool, settingOrCreate, type Queryable } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
+import { createProjectReader } from './store/projects.ts';
 import { logContextMixin, registerApiDocumentation, registerObservability, requestIdFor } from './observability/index.ts';
 import { paypalWebhookRoutes } from './webhooks/paypal.ts';
 import { startEmailWorker } from './notifications/email.ts';
@@ -102,7 +103,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   });
   const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
   const usdRates = usdRateCache();
-  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials };
+  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
 
   app.setErrorHandler(gateErrorHandler(log));
   app.setNotFoundHandler(notFoundHandler);

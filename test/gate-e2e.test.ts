@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopTestServer } from './support/database.ts';
 import { NewPaymentWriter } from '../src/gate/new-payment-writer.ts';
+import { createProject, createProjectReader, rotateSecretKey } from '../src/store/projects.ts';
+import { createPool } from '../src/store/db.ts';
 import { actAtApprovalPage, authBody, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 const require = createRequire(import.meta.url);
@@ -354,6 +356,32 @@ describe('status, duplicates, signatures and validation', () => {
     assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     const { rows } = await gh.platform.context.pool.query('SELECT payment_id FROM payments WHERE project_id = $1 AND payment_id = ANY($2) ORDER BY payment_id', [String(gh.project.id), ids]);
     assert.deepEqual(rows.map((row) => row.payment_id), [ids[0], ids[1], ids[3]].sort());
+  });
+
+  test('project reads of concurrent requests share one statement, and are never stale', async () => {
+    // A pool of its own: the platform's is busy with other tests' payments, whose statements would count too.
+    const pool = createPool(gh.database.connectionString, 2);
+    const reader = createProjectReader(pool);
+    const original = pool.query.bind(pool);
+    let statements = 0;
+    (pool as { query: unknown }).query = (...args: unknown[]) => {
+      statements += 1;
+      return (original as (...a: unknown[]) => unknown)(...args);
+    };
+    try {
+      const found = await Promise.all([...Array.from({ length: 40 }, () => reader.find(gh.project.id)), reader.find(987_654_321n)]);
+      assert.equal(statements, 1, '41 reads in one turn of the event loop: one statement');
+      assert.ok(found.slice(0, 40).every((project) => project?.id === gh.project.id));
+      assert.equal(found[40], undefined, 'an unknown id reads as missing, without failing the others');
+    } finally {
+      (pool as { query: unknown }).query = original;
+    }
+    const other = await createProject(pool, { name: 'rotating', mode: 'test', callbackUrl: gh.receiver.url });
+    assert.equal((await reader.find(other.id))?.secretKey, other.secretKey);
+    const rotated = await rotateSecretKey(pool, other.id, 0);
+    assert.notEqual(rotated?.secretKey, other.secretKey);
+    assert.equal((await reader.find(other.id))?.secretKey, rotated?.secretKey, 'a rotated key is seen by the very next read');
+    await pool.end();
   });
 
   test('bad signature answers 3261, missing signature 3262, and nothing is written', async () => {

@@ -5,7 +5,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentMethod } from '../methods/types.ts';
 import type { CredentialCipher } from '../security/credentials.ts';
 import type { Queryable } from '../store/db.ts';
-import type { Project } from '../store/projects.ts';
+import type { Project, ProjectReader } from '../store/projects.ts';
 
 export interface CallbackAttemptReport {
   callbackId: bigint;
@@ -38,6 +38,8 @@ export interface PlatformContext {
   onCallbackAttempt?: (attempt: CallbackAttemptReport) => void;
   /** HMAC key for the return URLs we hand to wallets (so a forged "cancelled" return cannot decline a payment). */
   urlSigningKey: string;
+  /** Projects read for concurrent requests together (never cached); outside a transaction only. */
+  projects: ProjectReader;
   /** Seals and opens merchants' stored credentials (production projects' PayPal client secrets). */
   credentials: CredentialCipher;
 }

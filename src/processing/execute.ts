@@ -3,7 +3,7 @@ import { assertNever, isFinalOperationStatus } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
 import type { OperationOutcome, PaymentMethod } from '../methods/types.ts';
 import { countProviderAttempt, findOperation, findPaymentByRef, type OperationRecord, type PaymentRecord } from '../store/payments.ts';
-import { findProject, type Project } from '../store/projects.ts';
+import type { Project } from '../store/projects.ts';
 import { findRegistration, findRegistrationOfPayment } from '../store/recurring.ts';
 import { applyProviderResult, declineResult, successResult, type ProviderResult } from './apply.ts';
 import { methodOf, type PlatformContext } from './context.ts';
@@ -26,7 +26,7 @@ async function load(context: PlatformContext, operationId: bigint): Promise<Load
   const operation = await findOperation(context.pool, operationId);
   if (!operation || isFinalOperationStatus(operation.status)) return undefined;
   const payment = await findPaymentByRef(context.pool, operation.paymentRef);
-  const project = payment && (await findProject(context.pool, payment.projectId, context.now()));
+  const project = payment && (await context.projects.find(payment.projectId, context.now()));
   if (!payment || !project) throw new Error(`operation ${operationId} lost its payment or project`);
   return { operation, payment, project, method: methodOf(context, payment.method) };
 }

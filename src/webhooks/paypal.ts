@@ -89,7 +89,7 @@ export async function paypalWebhookRoutes(app: FastifyInstance, options: { conte
     if (typeof event?.id !== 'string' || typeof event.event_type !== 'string') return reply.status(400).send({ error: 'not a PayPal event' });
     if (event.event_type === 'CUSTOMER.DISPUTE.CREATED') return handleDispute(mode, event, rawBody, request, reply);
     const match = await findOperationFor(context, event);
-    const project = match && (await findProject(context.pool, match.project_id));
+    const project = match && (await context.projects.find(match.project_id));
     // Events about nothing we know, or about the other mode's projects, are acknowledged and ignored.
     if (!match || !project || project.mode !== mode) return reply.status(200).send({ ignored: true });
     const refusal = await verifyAndRecord(mode, project, event, rawBody, request);
@@ -133,7 +133,7 @@ export async function paypalWebhookRoutes(app: FastifyInstance, options: { conte
     const dispute = (event.resource ?? {}) as DisputeResource;
     const captureId = dispute.disputed_transactions?.[0]?.seller_transaction_id;
     const payment = typeof captureId === 'string' ? await findPaymentByCapture(context, captureId) : undefined;
-    const project = payment && (await findProject(context.pool, payment.projectId));
+    const project = payment && (await context.projects.find(payment.projectId));
     if (!payment || !project || project.mode !== mode) return reply.status(200).send({ ignored: true });
     const refusal = await verifyAndRecord(mode, project, event, rawBody, request);
     if (refusal) return reply.status(refusal.status).send(refusal.body);
