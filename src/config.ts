@@ -29,6 +29,8 @@ export interface Config {
   providerTimeoutMs: number;
   /** Callback HTTP timeout. */
   callbackTimeoutMs: number;
+  /** Callback deliveries in flight per node; a slow receiver holds one of them, never the rest. */
+  callbackConcurrency: number;
   /** Jobs: how often idle workers poll (pg-boss minimum is 0.5 s); local sends wake workers at once. */
   jobPollingIntervalSeconds: number;
   /** A job still active this long after it started is presumed lost with its node (kill -9) and retried. */
@@ -81,6 +83,12 @@ function integer(name: string, fallback: number): number {
   return value;
 }
 
+function positiveInteger(name: string, fallback: number): number {
+  const value = integer(name, fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got ${JSON.stringify(process.env[name])}`);
+  return value;
+}
+
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   const port = overrides.port ?? integer('PORT', 8080);
   const publicUrl = (overrides.publicUrl ?? process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
@@ -102,6 +110,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     paypalWebhookId: process.env.PAYPAL_WEBHOOK_ID || undefined,
     providerTimeoutMs: integer('PROVIDER_TIMEOUT_MS', 10_000),
     callbackTimeoutMs: integer('CALLBACK_TIMEOUT_MS', 10_000),
+    callbackConcurrency: positiveInteger('CALLBACK_CONCURRENCY', 32),
     jobPollingIntervalSeconds: integer('JOB_POLLING_INTERVAL_SECONDS', 2),
     callbackScheduleScale: integer('CALLBACK_SCHEDULE_SCALE', 1),
     jobExpireSeconds: integer('JOB_EXPIRE_SECONDS', 60),

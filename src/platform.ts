@@ -192,7 +192,7 @@ async function startWorkers(context: PlatformContext): Promise<void> {
   await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, 1, (job) =>
     pollOperation(context, BigInt(job.operationId), job.pollNumber ?? 0),
   );
-  await queue.work<CallbackJob>(queueNames.callbackDeliver, 2, (job) => deliverCallback(context, BigInt(job.callbackId)));
+  await queue.workSlots<CallbackJob>(queueNames.callbackDeliver, context.config.callbackConcurrency, (job) => deliverCallback(context, BigInt(job.callbackId)));
 }
 
 /** FX rates change rarely; re-read them every 30 s rather than per request. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -543,6 +544,43 @@ describe('callback delivery', () => {
     assert.ok(rows[0].attempts >= 2);
     assert.equal(rows[0].statuses.at(-1), 200);
     assert.ok(rows[0].statuses.slice(0, -1).every((status: number) => status === 500));
+  });
+
+  test('a receiver that answers only at the timeout holds one delivery slot each, never the deliveries to everybody else', async () => {
+    // 8 callbacks to a receiver that hangs: as many as the old 2 workers x 4 jobs had slots in all.
+    let open = 0;
+    let closed = 0;
+    let answer = false;
+    const waiting = new Set<http.ServerResponse>();
+    const hanging = http.createServer((request, response) => {
+      request.resume();
+      if (answer) return response.end('ok');
+      open += 1;
+      waiting.add(response);
+      response.on('close', () => {
+        waiting.delete(response);
+        if (!response.writableEnded) closed += 1;
+      });
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const hangingUrl = `http://127.0.0.1:${(hanging.address() as { port: number }).port}/callbacks`;
+    try {
+      for (let index = 0; index < 8; index += 1) {
+        const body = saleBody(gh.project.id, nextPaymentId('hanging'));
+        body.general.merchant_callback_url = hangingUrl;
+        assert.equal((await gh.gate('/v2/payment/wallet/paypal/sale', body)).status, 200);
+      }
+      await eventually(async () => open >= 8, 10_000);
+      const paymentId = nextPaymentId('next-in-line');
+      await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, paymentId));
+      await gh.waitForCallback((callback) => callback.payment?.id === paymentId, 10_000);
+      assert.equal(closed, 0, 'delivered while all 8 slow attempts were still waiting for their answer (none had timed out)');
+    } finally {
+      answer = true;
+      for (const response of waiting) response.end('ok');
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
   });
 
   test('callback.force_disable sends nothing; callback.delay postpones the first attempt', async () => {

@@ -77,6 +77,7 @@ const singletonWindowSeconds = 3600;
 export class JobQueue {
   readonly boss: PgBoss;
   private readonly localWorkers = new Map<QueueName, string[]>();
+  private readonly slotLoops = new Map<QueueName, SlotLoop[]>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
   private readonly running = new Set<Promise<void>>();
@@ -104,7 +105,8 @@ export class JobQueue {
 
   /** Workers registered on this node. */
   get workerCount(): number {
-    return [...this.localWorkers.values()].reduce((count, ids) => count + ids.length, 0);
+    const loops = [...this.slotLoops.values()].reduce((count, list) => count + list.length, 0);
+    return loops + [...this.localWorkers.values()].reduce((count, ids) => count + ids.length, 0);
   }
 
   async start(): Promise<void> {
@@ -171,6 +173,7 @@ export class JobQueue {
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
   wake(name: QueueName): void {
     for (const id of this.localWorkers.get(name) ?? []) this.boss.notifyWorker(id);
+    for (const loop of this.slotLoops.get(name) ?? []) loop.wake();
   }
 
   /**
@@ -188,7 +191,7 @@ export class JobQueue {
           if (jobs.length === jobsPerFetch) this.boss.notifyWorker(worker.id);
           await Promise.all(
             jobs.map(async (job) => {
-              const running = this.runOne(name, job, handle);
+              const running = this.runOne(name, job, handle).then(() => undefined);
               this.running.add(running);
               await running.finally(() => this.running.delete(running));
             }),
@@ -199,12 +202,39 @@ export class JobQueue {
     }
   }
 
-  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+  /**
+   * Runs up to `slots` jobs of `name` at once and refills each slot as soon
+   * as its job ends: one slow job (a merchant's callback URL that answers
+   * only at the timeout) holds one slot, never a whole fetched batch, so it
+   * cannot hold up deliveries to everybody else. pg-boss still owns the
+   * jobs: fetching (SKIP LOCKED), retries and expiry after a crash; the
+   * completions of one event-loop turn are sent in one statement.
+   */
+  async workSlots<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+    const loop = new SlotLoop(slots, this.settings.pollingIntervalSeconds * 1000);
+    this.slotLoops.set(name, [...(this.slotLoops.get(name) ?? []), loop]);
+    const completions = new CompletionBatch((ids) => this.boss.complete(name, ids));
+    void loop.run(
+      (count) => this.boss.fetch<T>(name, { batchSize: count }),
+      async (job) => {
+        const running = this.runOne(name, job, handle).then((ok) => {
+          if (ok) completions.add(job.id);
+        });
+        this.running.add(running);
+        await running.finally(() => this.running.delete(running));
+      },
+    );
+  }
+
+  /** Runs one job; a failure fails (and retries) only that job. True when it succeeded. */
+  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<boolean> {
     try {
       const run = () => handle(job.data, job);
       await (this.hooks.aroundJob ? this.hooks.aroundJob(name, job as PgBoss.Job<unknown>, run) : run());
+      return true;
     } catch (error) {
       await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+      return false;
     }
   }
 
@@ -218,9 +248,95 @@ export class JobQueue {
    */
   async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;
+    for (const loops of this.slotLoops.values()) for (const loop of loops) loop.stop();
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
     const waited = new Promise((resolve) => setTimeout(resolve, stopWaitMs).unref());
     await Promise.race([Promise.allSettled([...this.running]), waited]);
   }
 }
 
+
+/**
+ * The fetch loop behind `workSlots`: fetches as many jobs as there are free
+ * slots, starts each at once, and fetches again when a slot frees, when
+ * woken (a job was sent on this node) or after the polling interval.
+ */
+class SlotLoop {
+  private free: number;
+  private stopped = false;
+  private signal: (() => void) | undefined;
+  /** A wake that came while fetching: the next sleep returns at once. */
+  private woken = false;
+
+  constructor(
+    private readonly slots: number,
+    private readonly pollingIntervalMs: number,
+  ) {
+    this.free = slots;
+  }
+
+  wake(): void {
+    if (this.signal) this.signal();
+    else this.woken = true;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake();
+  }
+
+  async run<T>(fetch: (count: number) => Promise<PgBoss.Job<T>[]>, start: (job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+    // While jobs are waiting, refill in groups of a quarter of the slots: one fetch per job would double the statements.
+    const refillMin = Math.max(1, Math.floor(this.slots / 4));
+    let backlog = false;
+    while (!this.stopped) {
+      const jobs: PgBoss.Job<T>[] = this.free === 0 || (backlog && this.free < refillMin) ? [] : await fetch(this.free).catch(() => [] as PgBoss.Job<T>[]);
+      if (jobs.length > 0) backlog = jobs.length === this.free;
+      for (const job of jobs) {
+        this.free -= 1;
+        void start(job).finally(() => {
+          this.free += 1;
+          this.wake();
+        });
+      }
+      if (jobs.length === 0 || backlog) await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    if (this.woken || this.stopped) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.pollingIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.signal = () => {
+        this.signal = undefined;
+        done();
+      };
+    });
+  }
+}
+
+/** Job completions gathered during one event-loop turn and sent in one statement. */
+class CompletionBatch {
+  private ids: string[] = [];
+
+  constructor(private readonly send: (ids: string[]) => Promise<unknown>) {}
+
+  add(id: string): void {
+    if (this.ids.length === 0) setImmediate(() => this.flush());
+    this.ids.push(id);
+  }
+
+  private flush(): void {
+    const ids = this.ids;
+    this.ids = [];
+    // A completion lost here leaves the job active until it expires; it is then retried, and its handler finds the work done.
+    void this.send(ids).catch(() => undefined);
+  }
+}
