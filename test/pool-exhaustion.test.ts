@@ -5,6 +5,7 @@ import { createMerchant, createMerchantProject } from '../src/accounts/merchants
 import { createUser } from '../src/accounts/users.ts';
 import { DashboardClient, type DashboardResponse } from '../src/dashboard/client.ts';
 import type { Project } from '../src/store/projects.ts';
+import { createPool } from '../src/store/db.ts';
 import { stopTestServer } from './support/database.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 
@@ -114,4 +115,18 @@ test(`${concurrentActions} concurrent stored reports complete on a pool of ${poo
     assert.equal(answer.status, 200, answer.text);
     assert.ok(answer.json.report.row_count >= concurrentActions * 2, JSON.stringify(answer.json.report));
   }
+});
+
+test('a query that cannot get a connection fails after the wait instead of hanging', async () => {
+  const pool = createPool(gh.database.connectionString, 1, { connectionWaitMs: 300 });
+  const held = await pool.connect();
+  try {
+    const startedAt = Date.now();
+    await assert.rejects(pool.query('SELECT 1'), /timeout/i);
+    assert.ok(Date.now() - startedAt < 5_000, 'failed after the wait, not later');
+  } finally {
+    held.release();
+  }
+  assert.equal((await pool.query('SELECT 1 AS one')).rows[0].one, 1, 'the pool works again once a connection is free');
+  await pool.end();
 });

@@ -45,13 +45,24 @@ const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 export interface PoolOptions {
   /** Parse bigint columns as BigInt (money). Off for pools whose callers expect pg's defaults (the sandbox, the bench's ceiling loop). */
   bigintAsBigInt?: boolean;
+  /** How long a caller waits for a free connection before its query fails (default 30 s). */
+  connectionWaitMs?: number;
 }
+
+/**
+ * A query that cannot get a connection fails after this long instead of
+ * waiting for ever: a request answers 1000 ("may be retried") and a job is
+ * retried, where a future hold-and-wait bug (a transaction asking the pool
+ * for a second connection) would otherwise hang the node silently.
+ */
+const defaultConnectionWaitMs = 30_000;
 
 export function createPool(connectionString: string, max: number, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: options.connectionWaitMs ?? defaultConnectionWaitMs,
     Client: PreparingClient,
     types: options.bigintAsBigInt === false ? undefined : (moneyTypes as pg.CustomTypesConfig),
   });
