@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { daysBetween, type PciDocumentKind, type PciStatus } from '../accounts/compliance.ts';
+import { daysBetween, pciSummary, type PciDocumentKind, type PciStatus } from '../accounts/compliance.ts';
+import { countOperationsLastYearOf, listPciDocumentsOf } from '../accounts/pci-documents.ts';
 import { listMerchants } from '../accounts/merchants.ts';
 import { GateError } from '../domain/errors.ts';
-import { latestRemindersOf } from '../notifications/store.ts';
+import { latestRemindersOfMany } from '../notifications/store.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import type { RouteDefinition, SignedCall } from './http.ts';
-import { merchantPciSummary } from './users.ts';
 
 /**
  * The operator's view of what needs chasing: every merchant's required PCI
@@ -41,19 +41,27 @@ export function pciExpiryRoutes(context: PlatformContext): RouteDefinition[] {
         const withinDays = parseWithinDays(call.query.within_days);
         const today = call.now.toISOString().slice(0, 10);
         const rows: ExpiryRow[] = [];
-        for (const merchant of await listMerchants(context.pool)) {
-          const summary = await merchantPciSummary(context.pool, merchant.id, call.now);
-          const reminders = await latestRemindersOf(context.pool, merchant.id);
+        // Three statements for all merchants, whatever their number.
+        const merchants = await listMerchants(context.pool);
+        const ids = merchants.map((merchant) => merchant.id);
+        const [operationCounts, documents, reminders] = [
+          await countOperationsLastYearOf(context.pool, ids, call.now),
+          await listPciDocumentsOf(context.pool, ids),
+          await latestRemindersOfMany(context.pool, ids),
+        ];
+        for (const merchant of merchants) {
+          const key = String(merchant.id);
+          const summary = pciSummary(operationCounts.get(key) ?? 0, documents.get(key) ?? [], today);
           for (const entry of summary.required) {
-            const daysLeft = entry.valid_until === null ? null : daysBetween(today, entry.valid_until);
+            const daysLeft = entry.validUntil === null ? null : daysBetween(today, entry.validUntil);
             if (daysLeft !== null && daysLeft > withinDays) continue;
-            const reminder = reminders.get(entry.kind);
+            const reminder = reminders.get(key)?.get(entry.kind);
             rows.push({
               merchant_id: Number(merchant.id),
               merchant_name: merchant.name,
               kind: entry.kind,
               status: entry.status,
-              valid_until: entry.valid_until,
+              valid_until: entry.validUntil,
               days_left: daysLeft,
               last_reminder: reminder ? { title: reminder.title, created_at: reminder.createdAt.toISOString() } : null,
             });

@@ -134,12 +134,26 @@ export async function createEmailCopies(db: Queryable, notificationId: bigint, m
   return rows.map((row) => BigInt(row.id));
 }
 
+type LatestReminders = Map<PciDocumentKind, { title: string; createdAt: Date }>;
+
 /** The latest reminder of each kind of document made for the merchant: document kind → when and what. */
-export async function latestRemindersOf(db: Queryable, merchantId: bigint): Promise<Map<PciDocumentKind, { title: string; createdAt: Date }>> {
-  const { rows } = await db.query<{ document_kind: PciDocumentKind; title: string; created_at: Date }>(
-    `SELECT DISTINCT ON (document_kind) document_kind, title, created_at FROM notifications WHERE merchant_id = $1
-      ORDER BY document_kind, id DESC`,
-    [String(merchantId)],
+export async function latestRemindersOf(db: Queryable, merchantId: bigint): Promise<LatestReminders> {
+  return (await latestRemindersOfMany(db, [merchantId])).get(String(merchantId)) ?? new Map();
+}
+
+/** The same for many merchants in one statement, keyed by merchant id (as text). */
+export async function latestRemindersOfMany(db: Queryable, merchantIds: readonly bigint[]): Promise<Map<string, LatestReminders>> {
+  const { rows } = await db.query<{ merchant_id: string; document_kind: PciDocumentKind; title: string; created_at: Date }>(
+    `SELECT DISTINCT ON (merchant_id, document_kind) merchant_id::text AS merchant_id, document_kind, title, created_at
+       FROM notifications WHERE merchant_id = ANY($1::bigint[])
+      ORDER BY merchant_id, document_kind, id DESC`,
+    [merchantIds.map(String)],
   );
-  return new Map(rows.map((row) => [row.document_kind, { title: row.title, createdAt: row.created_at }]));
+  const byMerchant = new Map<string, LatestReminders>();
+  for (const row of rows) {
+    const reminders = byMerchant.get(row.merchant_id) ?? new Map();
+    reminders.set(row.document_kind, { title: row.title, createdAt: row.created_at });
+    byMerchant.set(row.merchant_id, reminders);
+  }
+  return byMerchant;
 }
