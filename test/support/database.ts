@@ -45,10 +45,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
+      // pg.Pool's end() resolves once its clients are told to close, not once they have: killing one mid-close
+      // (FORCE) made it emit an error nobody listens to any more, an uncaught exception in the test file.
+      await waitForNoConnections(client, name, closeWaitMs);
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },
   };
+}
+
+/** How long a dropped test database's connections get to close by themselves before FORCE ends them. */
+const closeWaitMs = 5_000;
+
+async function waitForNoConnections(admin: pg.Client, database: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { rows } = await admin.query<{ open: number }>('SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1', [database]);
+    if (rows[0].open === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Stops the embedded server, if this process started one. Call once per test file, last. */
