@@ -258,65 +258,78 @@ export class JobQueue {
 
 /**
  * The fetch loop behind `workSlots`: fetches as many jobs as there are free
- * slots, starts each at once, and fetches again when a slot frees, when
- * woken (a job was sent on this node) or after the polling interval.
+ * slots and starts each at once. It fetches again when a slot frees while
+ * jobs are waiting (the last fetch filled every free slot), when a job is
+ * sent on this node, and after the polling interval (other nodes' jobs).
+ * Slots freed in one event-loop turn share one fetch.
  */
 class SlotLoop {
   private free: number;
   private stopped = false;
+  /** Jobs may be waiting: the last fetch filled every free slot, or a job was sent on this node since. */
+  private demand = true;
+  /** A job was sent on this node while a fetch ran: the fetch may not have seen it. */
+  private sentDuringFetch = false;
+  private refillScheduled = false;
   private signal: (() => void) | undefined;
-  /** A wake that came while fetching: the next sleep returns at once. */
-  private woken = false;
 
   constructor(
-    private readonly slots: number,
+    slots: number,
     private readonly pollingIntervalMs: number,
   ) {
     this.free = slots;
   }
 
+  /** A job was sent on this node. */
   wake(): void {
-    if (this.signal) this.signal();
-    else this.woken = true;
+    this.demand = true;
+    this.sentDuringFetch = true;
+    this.signal?.();
   }
 
   stop(): void {
     this.stopped = true;
-    this.wake();
+    this.signal?.();
   }
 
   async run<T>(fetch: (count: number) => Promise<PgBoss.Job<T>[]>, start: (job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
-    // While jobs are waiting, refill in groups of a quarter of the slots: one fetch per job would double the statements.
-    const refillMin = Math.max(1, Math.floor(this.slots / 4));
-    let backlog = false;
     while (!this.stopped) {
-      const jobs: PgBoss.Job<T>[] = this.free === 0 || (backlog && this.free < refillMin) ? [] : await fetch(this.free).catch(() => [] as PgBoss.Job<T>[]);
-      if (jobs.length > 0) backlog = jobs.length === this.free;
+      if (this.free === 0 || !this.demand) {
+        if (await this.sleep()) this.demand = true;
+        continue;
+      }
+      const requested = this.free;
+      this.sentDuringFetch = false;
+      const jobs = await fetch(requested).catch(() => [] as PgBoss.Job<T>[]);
+      this.demand = jobs.length === requested || this.sentDuringFetch;
       for (const job of jobs) {
         this.free -= 1;
-        void start(job).finally(() => {
-          this.free += 1;
-          this.wake();
-        });
+        void start(job).finally(() => this.slotFreed());
       }
-      if (jobs.length === 0 || backlog) await this.sleep();
     }
   }
 
-  private sleep(): Promise<void> {
-    if (this.woken || this.stopped) {
-      this.woken = false;
-      return Promise.resolve();
-    }
+  private slotFreed(): void {
+    this.free += 1;
+    if (!this.demand || this.refillScheduled) return;
+    this.refillScheduled = true;
+    setImmediate(() => {
+      this.refillScheduled = false;
+      this.signal?.();
+    });
+  }
+
+  /** Waits for a signal or the polling interval; true when the interval passed. */
+  private sleep(): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.pollingIntervalMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.signal = () => {
+      const timer = setTimeout(() => {
         this.signal = undefined;
-        done();
+        resolve(true);
+      }, this.pollingIntervalMs);
+      this.signal = () => {
+        clearTimeout(timer);
+        this.signal = undefined;
+        resolve(false);
       };
     });
   }
