@@ -6,7 +6,7 @@ import { calendarDateOf, calendarDaysBetween } from '../domain/recurring.ts';
 import { mayStart, paymentStatusWhileRunning, type FollowUpOperation, type OperationType, type PaymentType } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
 import { allowsPrivateUrls, clockFor, type PlatformContext } from '../processing/context.ts';
-import { planHoldExpiry, planThreshold, thresholdSeconds } from '../scheduler/tasks.ts';
+import { holdExpiryDueAt, planHoldExpiry, planThreshold, thresholdDueAt } from '../scheduler/tasks.ts';
 import { isUniqueViolation, withTransaction, type Queryable } from '../store/db.ts';
 import {
   findPayment,
@@ -176,7 +176,6 @@ function newPaymentPlan(
   usdRates: ReadonlyMap<string, string>,
 ): NewPaymentPlan {
   const converted = convertedSum(project, payment.amountMinor, payment.currency, usdRates);
-  const after = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date(payment.createdAt.getTime() + seconds * 1000));
   return {
     project,
     method,
@@ -190,8 +189,8 @@ function newPaymentPlan(
         convertedCurrency: converted.currency,
         requestId,
       },
-      thresholdDueAt: after(thresholdSeconds(type)),
-      holdExpiryDueAt: type === 'auth' ? after(project.holdPeriodSeconds) : undefined,
+      thresholdDueAt: thresholdDueAt(type, payment.createdAt),
+      holdExpiryDueAt: type === 'auth' ? holdExpiryDueAt(payment.createdAt, project.holdPeriodSeconds) : undefined,
     },
   };
 }

@@ -52,17 +52,27 @@ export async function planTask(db: Queryable, task: PlannedTask): Promise<void> 
   );
 }
 
+/** When the threshold rule declines an operation of `type` created at `createdAt`; undefined for types without one. */
+export function thresholdDueAt(type: OperationType, createdAt: Date): Date | undefined {
+  const seconds = thresholdSeconds(type);
+  return seconds === undefined ? undefined : new Date(createdAt.getTime() + seconds * 1000);
+}
+
+/** When a hold made at `createdAt` is released (or captured). */
+export function holdExpiryDueAt(createdAt: Date, holdPeriodSeconds: number): Date {
+  return new Date(createdAt.getTime() + holdPeriodSeconds * 1000);
+}
+
+/** An operation timer's dedupe key: one threshold and one hold expiry per operation (`src/store/new-payments.ts` builds the same in SQL). */
+function dedupeKeyOf(kind: TaskKind, subjectId: bigint): string {
+  return `${kind}:${subjectId}`;
+}
+
 /** Plans the threshold decline of a new operation. */
 export async function planThreshold(db: Queryable, projectId: bigint, operationId: bigint, type: OperationType, createdAt: Date): Promise<void> {
-  const seconds = thresholdSeconds(type);
-  if (seconds === undefined) return;
-  await planTask(db, {
-    projectId,
-    kind: 'threshold',
-    subjectId: operationId,
-    dueAt: new Date(createdAt.getTime() + seconds * 1000),
-    dedupeKey: `threshold:${operationId}`,
-  });
+  const dueAt = thresholdDueAt(type, createdAt);
+  if (dueAt === undefined) return;
+  await planTask(db, { projectId, kind: 'threshold', subjectId: operationId, dueAt, dedupeKey: dedupeKeyOf('threshold', operationId) });
 }
 
 /** Plans the release (or capture) of a PayPal hold `holdPeriodSeconds` after its auth operation was created. */
@@ -71,8 +81,8 @@ export async function planHoldExpiry(db: Queryable, projectId: bigint, authOpera
     projectId,
     kind: 'hold_expiry',
     subjectId: authOperationId,
-    dueAt: new Date(createdAt.getTime() + holdPeriodSeconds * 1000),
-    dedupeKey: `hold_expiry:${authOperationId}`,
+    dueAt: holdExpiryDueAt(createdAt, holdPeriodSeconds),
+    dedupeKey: dedupeKeyOf('hold_expiry', authOperationId),
   });
 }
 
