@@ -13,11 +13,19 @@ export interface NewPaymentPlan {
   row: NewPaymentRow;
 }
 
-interface Waiting {
+/** A plan with what writing it needs from the request that made it. */
+interface Entry {
   plan: NewPaymentPlan;
   key: string;
   /** The provider job's data, carried from the request (its id for the logs). */
   job: object;
+}
+
+function entryOf(context: PlatformContext, plan: NewPaymentPlan): Entry {
+  return { plan, key: paymentKey(plan.row.payment.projectId, plan.row.payment.paymentId), job: context.queue.carry(queueNames.operationExecute, {}) };
+}
+
+interface Waiting extends Entry {
   resolve: (written: WrittenPayment) => void;
   reject: (error: unknown) => void;
 }
@@ -54,9 +62,9 @@ export class NewPaymentWriter {
 
   /** Writes one new payment; resolves once it is committed, rejects with 3041 when its payment_id exists. */
   write(plan: NewPaymentPlan): Promise<WrittenPayment> {
-    const job = this.context.queue.carry(queueNames.operationExecute, {});
+    const entry = entryOf(this.context, plan);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ plan, key: paymentKey(plan.row.payment.projectId, plan.row.payment.paymentId), job, resolve, reject });
+      this.waiting.push({ ...entry, resolve, reject });
       this.pump();
     });
   }
@@ -107,17 +115,20 @@ function settle(item: Waiting, answer: Answer): void {
   else item.resolve(answer);
 }
 
+/** Writes one plan in the caller's open transaction `db` (an audited Dashboard action), with the same statements; throws its GateError. */
+export async function writeNewPaymentIn(context: PlatformContext, db: Queryable, plan: NewPaymentPlan): Promise<WrittenPayment> {
+  const [answer] = await writeNewPayments(context, db, [entryOf(context, plan)]);
+  if (answer instanceof GateError) throw answer;
+  return answer;
+}
+
 /**
  * Writes the plans in one transaction on `db` (the pool, or a transaction
  * that this one joins): the onboarding rights of production projects are
  * read in it before anything is written; answers come back in the plans'
  * order, a GateError for each refused or duplicate one.
  */
-export async function writeNewPayments(
-  context: PlatformContext,
-  db: Queryable,
-  items: readonly { plan: NewPaymentPlan; key: string; job: object }[],
-): Promise<Answer[]> {
+async function writeNewPayments(context: PlatformContext, db: Queryable, items: readonly Entry[]): Promise<Answer[]> {
   return withTransaction(db, async (tx) => {
     const refusals = new Map<string, GateError>();
     for (const { plan, key } of items) {

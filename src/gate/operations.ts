@@ -22,8 +22,7 @@ import {
 import type { Project } from '../store/projects.ts';
 import { insertRegistration, lockRegistration, updateRegistration, type RegistrationRecord } from '../store/recurring.ts';
 import { checkOnboardingGrants } from './permission-rules.ts';
-import { NewPaymentWriter, writeNewPayments, type NewPaymentPlan } from './new-payment-writer.ts';
-import { paymentKey } from '../store/new-payments.ts';
+import { NewPaymentWriter, writeNewPaymentIn, type NewPaymentPlan } from './new-payment-writer.ts';
 import { checkCurrency, checkIpAddress, checkMerchantUrls, checkPurchaseMaximum } from './purchase-rules.ts';
 import { planRegistration, type RegistrationPlan } from './recurring-rules.ts';
 import type { AuthBody, PayoutBody, RecurringCancelBody, RecurringDebitBody, RefundBody, SaleBody } from './schemas.ts';
@@ -210,9 +209,7 @@ async function writeNewPayment(context: PlatformContext, db: Queryable, plan: Ne
     await writer.write(plan);
     return;
   }
-  const key = paymentKey(plan.row.payment.projectId, plan.row.payment.paymentId);
-  const [answer] = await writeNewPayments(context, db, [{ plan, key, job: context.queue.carry(queueNames.operationExecute, {}) }]);
-  if (answer instanceof GateError) throw answer;
+  await writeNewPaymentIn(context, db, plan);
 }
 
 /** Writes a pending COF registration for a purchase; it becomes active when the purchase succeeds. */

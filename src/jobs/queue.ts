@@ -138,7 +138,7 @@ export class JobQueue {
   /** Sends a job; one due now wakes this node's idle workers as soon as it is visible (after the commit of `db`). */
   async send(name: QueueName, data: object, options: SendOptions = {}): Promise<void> {
     const db = options.db;
-    const carried = this.hooks.beforeSend ? this.hooks.beforeSend(name, data) : data;
+    const carried = this.carry(name, data);
     await this.boss.send(name, carried, {
       startAfter: options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined,
       singletonKey: options.singletonKey,
