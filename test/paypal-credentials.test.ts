@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,7 +19,7 @@ import { CredentialCipher, credentialKeysFor, credentialsKeyFileName, paypalSecr
 import { signGateRequest } from '../src/signature/index.ts';
 import type { Project } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
-import { freePort, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { freePort, saleBody, startRefusingPaypalLive, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
  * Production projects' PayPal credentials: set by an operator (console or
@@ -64,17 +63,11 @@ let merchantAdmin: DashboardClient;
 let merchantId: bigint;
 
 before(async () => {
-  const live = createServer((request, response) => {
+  const live = await startRefusingPaypalLive((request) => {
     if (request.url === '/v1/oauth2/token') tokenRequests.push({ authorization: String(request.headers.authorization ?? '') });
-    request.resume();
-    response.statusCode = 401;
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ error: 'invalid_client', error_description: 'Client Authentication failed' }));
   });
-  await new Promise<void>((resolve) => live.listen(0, '127.0.0.1', resolve));
-  const address = live.address();
-  liveUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  closeLive = () => live.close();
+  liveUrl = live.url;
+  closeLive = live.close;
   gh = await startTestPlatform({ paypalLiveBaseUrl: liveUrl, logLevel: 'debug', credentialsEncryptionKey: new Secret(keyA) }, loggerInto(logLines));
   const pool = gh.platform.context.pool;
   await createUser(pool, { email: 'ops@gatehouse.example', role: 'operator', merchantId: null, password });

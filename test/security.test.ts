@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +11,7 @@ import { isPrivateAddress, urlRefusal } from '../src/security/urls.ts';
 import { signGateRequest } from '../src/signature/index.ts';
 import { createProject, type Project } from '../src/store/projects.ts';
 import { stopTestServer } from './support/database.ts';
-import { actAtApprovalPage, saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { actAtApprovalPage, saleBody, startRefusingPaypalLive, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
  * Merchant isolation, SSRF guards, security headers, flood limits and the
@@ -25,17 +24,9 @@ let liveUrl = '';
 let closeLive: () => void = () => undefined;
 
 before(async () => {
-  // Stands in for PayPal's live API: production projects must go there, never to the sandbox.
-  const live = createServer((request, response) => {
-    liveCalls.push(`${request.method} ${request.url}`);
-    response.statusCode = 401;
-    response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ error: 'invalid_client', error_description: 'Client Authentication failed' }));
-  });
-  await new Promise<void>((resolve) => live.listen(0, '127.0.0.1', resolve));
-  const address = live.address();
-  liveUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  closeLive = () => live.close();
+  const live = await startRefusingPaypalLive((request) => liveCalls.push(`${request.method} ${request.url}`));
+  liveUrl = live.url;
+  closeLive = live.close;
   const sink = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(String(chunk));

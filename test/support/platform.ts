@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Secret } from '../../src/domain/secret.ts';
@@ -169,4 +169,22 @@ export async function actAtApprovalPage(approvalUrl: string, action: 'approve' |
   // Follow our own return endpoint once; it redirects to the merchant.
   const back = await fetch(walletReturn, { redirect: 'manual' });
   return back.headers.get('location') ?? `status ${back.status}`;
+}
+
+/**
+ * Stands in for PayPal's live API and refuses every call as PayPal does with
+ * wrong credentials (401 invalid_client): production projects must go there,
+ * never to the sandbox. `onRequest` sees each request.
+ */
+export async function startRefusingPaypalLive(onRequest: (request: IncomingMessage) => void): Promise<{ url: string; close(): void }> {
+  const live = createServer((request, response) => {
+    onRequest(request);
+    request.resume();
+    response.statusCode = 401;
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ error: 'invalid_client', error_description: 'Client Authentication failed' }));
+  });
+  await new Promise<void>((resolve) => live.listen(0, '127.0.0.1', resolve));
+  const address = live.address();
+  return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, close: () => live.close() };
 }
