@@ -99,6 +99,8 @@ test('callback replay: a failed callback goes back to pending and a running node
     [paymentId],
   );
   const callbackId = String(rows[0].id);
+  // The receiver sees a callback before the platform records its answer: wait for the record.
+  assert.equal((await callbackRowOnceSettled(callbackId)).attempts, 1);
   // As if every attempt had failed: the callback gave up.
   await gh.platform.context.pool.query(`UPDATE callbacks SET status = 'failed' WHERE id = $1`, [callbackId]);
 
@@ -109,13 +111,23 @@ test('callback replay: a failed callback goes back to pending and a running node
   while (gh.callbacksFor(paymentId).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const [first, second] = gh.callbacksFor(paymentId);
   assert.deepEqual(second, first, 'the same signed callback arrives again');
-  const { rows: after } = await gh.platform.context.pool.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1', [callbackId]);
-  assert.equal(after[0].status, 'delivered');
-  assert.equal(after[0].attempts, 2, 'the replay is one more attempt in the delivery log');
+  const after = await callbackRowOnceSettled(callbackId);
+  assert.equal(after.status, 'delivered');
+  assert.equal(after.attempts, 2, 'the replay is one more attempt in the delivery log');
 
   await usageFailure(['callback', 'replay', '--callback-id', '987654321'], /no callback 987654321/);
   await usageFailure(['callback', 'replay'], /--callback-id/);
 });
+
+/** The callback's row once it is no longer pending (or after 15 s, as it then is). */
+async function callbackRowOnceSettled(callbackId: string): Promise<{ status: string; attempts: number }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { rows } = await gh.platform.context.pool.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1', [callbackId]);
+    if (rows[0].status !== 'pending' || Date.now() > deadline) return rows[0];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 test('openapi prints the document that openapi.json holds', async () => {
   const { stdout } = await cli(['openapi']);

@@ -95,6 +95,13 @@ describe('one-time purchases through Gate', () => {
     assert.ok(final.account.number, 'the payer account is reported');
     assert.equal(typeof final.signature, 'string');
     for (const callback of gh.callbacksFor(paymentId)) assertVerifiesWithEcommpaySdk(callback);
+    const { rows } = await gh.platform.context.pool.query(
+      `SELECT o.provider_attempts, (SELECT count(*)::int FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id WHERE t.operation_id = o.id) AS entries
+         FROM operations o JOIN payments p ON p.id = o.payment_ref WHERE p.project_id = $1 AND p.payment_id = $2`,
+      [String(gh.project.id), paymentId],
+    );
+    assert.equal(rows[0].provider_attempts, 2, 'two tries reached PayPal: the order, then its capture');
+    assert.equal(rows[0].entries, 2, 'the sale is booked: customer funds to the merchant balance');
   });
 
   test('sale declined by PayPal (amount ending 01): final decline 20000, payment decline', async () => {
@@ -330,6 +337,25 @@ describe('status, duplicates, signatures and validation', () => {
     }
     // And they are processed: every one reaches the redirect step.
     for (const id of ids) await gh.waitForCallback((body) => body.payment?.id === id && body.payment?.status === 'awaiting redirect result');
+  });
+
+  test("a queue's job partition is analyzed once it holds 1,000 jobs, so pg-boss's cached plans stop scanning it whole", async () => {
+    const { pool, queue } = gh.platform.context;
+    const partitionOf = async () =>
+      (await pool.query(`SELECT partition_name FROM pgboss.queue WHERE name = 'notification-email'`)).rows[0].partition_name as string;
+    const partition = await partitionOf();
+    const analyzed = async () =>
+      (await pool.query(`SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS done FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`, [partition]))
+        .rows[0].done as boolean;
+    assert.equal(await analyzed(), false, 'a fresh partition has no statistics yet');
+    // Due tomorrow, so no worker takes them.
+    const startAfter = new Date(Date.now() + 86_400_000);
+    await queue.boss.insert(Array.from({ length: 1_100 }, (_, index) => ({ name: 'notification-email', data: { emailId: `stats-${index}` }, startAfter })));
+    try {
+      await eventually(analyzed, 20_000);
+    } finally {
+      await pool.query(`DELETE FROM pgboss.job WHERE name = 'notification-email' AND data->>'emailId' LIKE 'stats-%'`);
+    }
   });
 
   test('the group writer: a row that breaks a constraint fails alone, the rest of its batch is written', async () => {

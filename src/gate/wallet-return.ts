@@ -5,7 +5,7 @@ import { queueNames } from '../jobs/queue.ts';
 import { applyProviderResult } from '../processing/apply.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { isGenuineReturn } from '../processing/return-urls.ts';
-import { findOperation, findPaymentByRef, type PaymentRecord } from '../store/payments.ts';
+import { findOperationWithPayment, type PaymentRecord } from '../store/payments.ts';
 
 const ReturnQuery = Type.Object({
   operation: Type.String({ pattern: '^[0-9]{1,19}$' }),
@@ -31,9 +31,9 @@ export async function walletReturnRoutes(app: FastifyInstance, options: { contex
     async (request, reply) => {
       const { operation: operationId, result, tag } = request.query;
       if (!isGenuineReturn(context, operationId, result, tag)) return page(reply, 400, 'This return link is not valid.');
-      const operation = await findOperation(context.pool, BigInt(operationId));
-      const payment = operation && (await findPaymentByRef(context.pool, operation.paymentRef));
-      if (!operation || !payment) return page(reply, 404, 'Payment not found.');
+      const found = await findOperationWithPayment(context.pool, BigInt(operationId));
+      if (!found) return page(reply, 404, 'Payment not found.');
+      const { operation, payment } = found;
       if (result === 'approved') {
         await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
       } else {

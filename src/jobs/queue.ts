@@ -1,6 +1,7 @@
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
+import { PlannerStatisticsKeeper, type StatementRunner } from './planner-statistics.ts';
 
 /**
  * Background work goes through pg-boss queues in PostgreSQL, so it survives a
@@ -83,6 +84,7 @@ export class JobQueue {
   private readonly running = new Set<Promise<void>>();
   /** True between start() and stop(); /ready reads it. */
   started = false;
+  private statistics: PlannerStatisticsKeeper | undefined;
 
   constructor(private readonly settings: QueueSettings) {
     this.boss = new PgBoss({
@@ -93,8 +95,11 @@ export class JobQueue {
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
       // pg-boss hands its settings to its own pg.Pool: its statements are prepared once per connection too (see createPool),
       // and planned once: PostgreSQL kept re-planning the fetch and completion with custom plans, which cost more than running them.
+      // A generic plan cannot see how many job ids a completion names, so on a partition of a few thousand jobs it chose to
+      // read the whole partition (a hash join) for 1-4 ids, growing with the partition; every statement pg-boss runs on its
+      // hot path finds jobs by index, so sequential scans are off on its connections (0.49 -> 0.1 ms per completion).
       Client: PreparingClient,
-      options: '-c plan_cache_mode=force_generic_plan',
+      options: '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off',
     } as PgBoss.ConstructorOptions);
     this.boss.on('error', () => undefined);
   }
@@ -132,6 +137,8 @@ export class JobQueue {
       await client.query('SELECT pg_advisory_unlock($1)', [queueCreationLock]).catch(() => undefined);
       await client.end();
     }
+    this.statistics = new PlannerStatisticsKeeper(this.boss.getDb() as unknown as StatementRunner, 'pgboss');
+    this.statistics.start();
     this.started = true;
   }
 
@@ -249,6 +256,7 @@ export class JobQueue {
   async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;
     for (const loops of this.slotLoops.values()) for (const loop of loops) loop.stop();
+    await this.statistics?.stop();
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
     const waited = new Promise((resolve) => setTimeout(resolve, stopWaitMs).unref());
     await Promise.race([Promise.allSettled([...this.running]), waited]);

@@ -16,22 +16,25 @@ export async function postOperationToLedger(tx: pg.PoolClient, operation: Operat
   if (operation.status !== 'success' || !principalRoute(operation.type) || operation.amountMinor <= 0n) return;
   const fee = await feeRuleFor(tx, operation.projectId, operation.type);
   const transfers = transfersFor(operation.type, operation.amountMinor, operation.currency, fee);
-  const { rows } = await tx.query<{ id: bigint }>(
-    `INSERT INTO ledger_transactions (project_id, payment_ref, operation_id, operation_type, booked_at)
-     VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-    [String(operation.projectId), String(operation.paymentRef), String(operation.id), operation.type, operation.completedAt ?? operation.createdAt],
-  );
-  const transactionId = String(rows[0].id);
-  const values: unknown[] = [];
+  // The transaction row and its entries in one statement (one round trip): the entries take the new row's id.
+  const values: unknown[] = [String(operation.projectId), String(operation.paymentRef), String(operation.id), operation.type, operation.completedAt ?? operation.createdAt];
   const tuples: string[] = [];
   for (const transfer of transfers) {
     for (const [account, side] of [[transfer.from, 'debit'], [transfer.to, 'credit']] as const) {
       const base = values.length;
-      values.push(transactionId, String(operation.projectId), account, transfer.currency, side, String(transfer.amountMinor));
-      tuples.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6})`);
+      values.push(account, transfer.currency, side, String(transfer.amountMinor));
+      tuples.push(`($${base + 1}::text, $${base + 2}::text, $${base + 3}::text, $${base + 4}::bigint)`);
     }
   }
-  await tx.query(`INSERT INTO ledger_entries (transaction_id, project_id, account, currency, side, amount_minor) VALUES ${tuples.join(', ')}`, values);
+  await tx.query(
+    `WITH booked AS (
+       INSERT INTO ledger_transactions (project_id, payment_ref, operation_id, operation_type, booked_at)
+       VALUES ($1, $2, $3, $4, $5) RETURNING id, project_id)
+     INSERT INTO ledger_entries (transaction_id, project_id, account, currency, side, amount_minor)
+     SELECT booked.id, booked.project_id, entry.account, entry.currency, entry.side, entry.amount_minor
+       FROM booked, (VALUES ${tuples.join(', ')}) AS entry (account, currency, side, amount_minor)`,
+    values,
+  );
 }
 
 async function feeRuleFor(tx: pg.PoolClient, projectId: bigint, type: string): Promise<FeeRule | undefined> {

@@ -6,15 +6,14 @@ import { postOperationToLedger } from '../ledger/post.ts';
 import { planFirstDebit } from '../scheduler/recurring.ts';
 import { withTransaction } from '../store/db.ts';
 import {
-  lockOperation,
-  lockPaymentOfOperation,
+  lockOperationWithPayment,
   updateOperation,
-  updatePayment,
+  updatePaymentAndOperation,
   type OperationRecord,
   type PaymentChanges,
   type PaymentRecord,
 } from '../store/payments.ts';
-import { findProject, type Project } from '../store/projects.ts';
+import type { Project } from '../store/projects.ts';
 import { findRegistrationOfPayment, updateRegistration } from '../store/recurring.ts';
 import { clockFor, type PlatformContext } from './context.ts';
 import { enqueueCallback } from './outbox.ts';
@@ -63,13 +62,10 @@ export async function applyProviderResult(context: PlatformContext, operationId:
 
 /** The same, inside the caller's transaction. */
 export async function applyProviderResultIn(context: PlatformContext, tx: pg.PoolClient, operationId: bigint, result: ProviderResult): Promise<boolean> {
-  // Lock order everywhere: payment first, then its operation.
-  const payment = await lockPaymentOfOperation(tx, operationId);
-  if (!payment) throw new Error(`operation ${operationId} not found`);
-  const operation = await lockOperation(tx, operationId);
+  const locked = await lockOperationWithPayment(tx, operationId, new Date());
+  if (!locked) throw new Error(`operation ${operationId} not found`);
+  const { payment, operation, project } = locked;
   if (isFinalOperationStatus(operation.status)) return false;
-  const project = await findProject(tx, payment.projectId);
-  if (!project) throw new Error(`project ${payment.projectId} not found`);
   switch (result.kind) {
     case 'redirect':
       return recordRedirect(context, tx, project, payment, operation, result);
@@ -94,18 +90,15 @@ async function recordRedirect(
   result: Extract<ProviderResult, { kind: 'redirect' }>,
 ): Promise<boolean> {
   if (operation.status === 'awaiting redirect result') return false;
-  const updatedOperation = await updateOperation(tx, operation.id, {
-    status: 'awaiting redirect result',
-    providerPaymentId: result.providerPaymentId,
-    providerResponse: { redirectUrl: result.redirectUrl, provider: result.raw },
-  });
-  const now = clockFor(context, project);
-  const updatedPayment = await updatePayment(tx, payment.ref, { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId }, now);
-  await enqueueCallback(context, tx, project, 'intermediate', {
-    payment: updatedPayment,
-    operation: updatedOperation,
-    redirectData: { method: 'GET', url: result.redirectUrl, body: {} },
-  });
+  const updated = await updatePaymentAndOperation(
+    tx,
+    { ref: payment.ref, changes: { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId }, updatedAt: clockFor(context, project) },
+    {
+      id: operation.id,
+      changes: { status: 'awaiting redirect result', providerPaymentId: result.providerPaymentId, providerResponse: { redirectUrl: result.redirectUrl, provider: result.raw } },
+    },
+  );
+  await enqueueCallback(context, tx, project, 'intermediate', { ...updated, redirectData: { method: 'GET', url: result.redirectUrl, body: {} } });
   return true;
 }
 
@@ -122,16 +115,22 @@ async function recordFinal(
   const capturedMinor = changes.capturedMinor ?? payment.capturedMinor;
   const refundedMinor = changes.refundedMinor ?? payment.refundedMinor;
   changes.status = paymentStatusAfter(operation.type, result.outcome, statusBefore(payment, operation), { capturedMinor, refundedMinor });
-  const updatedPayment = await updatePayment(tx, payment.ref, changes, now);
-  const updatedOperation = await updateOperation(tx, operation.id, {
-    status: result.outcome,
-    code: result.code,
-    message: result.message,
-    providerPaymentId: result.providerPaymentId ?? operation.providerPaymentId,
-    providerDate: result.outcome === 'success' ? (result.providerDate ?? now) : null,
-    providerResponse: result.raw,
-    completedAt: now,
-  });
+  const { payment: updatedPayment, operation: updatedOperation } = await updatePaymentAndOperation(
+    tx,
+    { ref: payment.ref, changes, updatedAt: now },
+    {
+      id: operation.id,
+      changes: {
+        status: result.outcome,
+        code: result.code,
+        message: result.message,
+        providerPaymentId: result.providerPaymentId ?? operation.providerPaymentId,
+        providerDate: result.outcome === 'success' ? (result.providerDate ?? now) : null,
+        providerResponse: result.raw,
+        completedAt: now,
+      },
+    },
+  );
   // The ledger entries commit with the final status, or neither does.
   await postOperationToLedger(tx, updatedOperation);
   const recurring = await settleRegistration(context, tx, project, updatedPayment, operation, result, now);

@@ -1,8 +1,8 @@
 import { errorCodes } from '../domain/errors.ts';
-import { assertNever, isFinalOperationStatus } from '../domain/statuses.ts';
+import { assertNever } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
 import type { OperationOutcome, PaymentMethod } from '../methods/types.ts';
-import { countProviderAttempt, findOperation, findPaymentByRef, type OperationRecord, type PaymentRecord } from '../store/payments.ts';
+import { findOpenOperationWithPayment, type OperationRecord, type PaymentRecord } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { findRegistration, findRegistrationOfPayment } from '../store/recurring.ts';
 import { applyProviderResult, declineResult, successResult, type ProviderResult } from './apply.ts';
@@ -22,12 +22,16 @@ interface Loaded {
   method: PaymentMethod;
 }
 
-async function load(context: PlatformContext, operationId: bigint): Promise<Loaded | undefined> {
-  const operation = await findOperation(context.pool, operationId);
-  if (!operation || isFinalOperationStatus(operation.status)) return undefined;
-  const payment = await findPaymentByRef(context.pool, operation.paymentRef);
-  const project = payment && (await context.projects.find(payment.projectId, context.now()));
-  if (!payment || !project) throw new Error(`operation ${operationId} lost its payment or project`);
+/**
+ * The open operation a job is about, or undefined once it is final. A job that
+ * goes on to call the provider counts the try in the same statement.
+ */
+async function load(context: PlatformContext, operationId: bigint, countAttempt: boolean): Promise<Loaded | undefined> {
+  const open = await findOpenOperationWithPayment(context.pool, operationId, { countAttempt });
+  if (!open) return undefined;
+  const { operation, payment } = open;
+  const project = await context.projects.find(payment.projectId, context.now());
+  if (!project) throw new Error(`operation ${operationId} lost its project`);
   return { operation, payment, project, method: methodOf(context, payment.method) };
 }
 
@@ -55,10 +59,9 @@ export function toProviderResult(operationType: string, outcome: OperationOutcom
 
 /** First provider call of an operation. */
 export async function executeOperation(context: PlatformContext, operationId: bigint): Promise<void> {
-  const loaded = await load(context, operationId);
+  const loaded = await load(context, operationId, true);
   if (!loaded) return;
   const { operation, payment, project, method } = loaded;
-  await countProviderAttempt(context.pool, operation.id);
   const money = { amountMinor: operation.amountMinor, currency: operation.currency };
   switch (operation.type) {
     case 'sale':
@@ -137,19 +140,18 @@ export async function executeOperation(context: PlatformContext, operationId: bi
 
 /** The customer approved at the wallet: capture (sale) or authorize (auth) the order. */
 export async function completeOperation(context: PlatformContext, operationId: bigint): Promise<void> {
-  const loaded = await load(context, operationId);
+  const loaded = await load(context, operationId, true);
   if (!loaded) return;
   const { operation, payment, project, method } = loaded;
   if (operation.type !== 'sale' && operation.type !== 'auth') return;
   if (!payment.providerOrderId) throw new Error(`operation ${operationId} has no provider order yet`);
-  await countProviderAttempt(context.pool, operation.id);
   const outcome = await method.completePurchase(project, { requestId: `${operation.requestId}-complete`, intent: operation.type, orderId: payment.providerOrderId });
   await finish(context, operation, outcome);
 }
 
 /** Polls a pending operation; reschedules itself with growing gaps until the outcome is final. */
 export async function pollOperation(context: PlatformContext, operationId: bigint, pollNumber: number): Promise<void> {
-  const loaded = await load(context, operationId);
+  const loaded = await load(context, operationId, false);
   if (!loaded) return;
   const { operation, payment, project, method } = loaded;
   const type = operation.type;

@@ -52,15 +52,7 @@ async function runOneTask(context: PlatformContext, projectId: bigint | undefine
   let taken: TaskRow | undefined;
   try {
     return await withTransaction(context.pool, async (tx) => {
-      const { rows } = await tx.query<TaskRow>(
-        `SELECT t.id, t.project_id, t.kind, t.subject_id, t.due_at, t.attempts
-           FROM scheduled_tasks t JOIN projects p ON p.id = t.project_id
-          WHERE t.status = 'pending' AND t.due_at <= COALESCE(p.test_clock_at, $1)
-            AND ($2::bigint IS NULL OR t.project_id = $2)
-          ORDER BY t.due_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
-        [context.now(), projectId === undefined ? null : String(projectId)],
-      );
-      taken = rows[0];
+      taken = await takeDueTask(tx, context.now(), projectId);
       if (!taken) return 'none';
       await perform(context, tx, taken);
       await tx.query(`UPDATE scheduled_tasks SET status = 'done', done_at = now() WHERE id = $1`, [String(taken.id)]);
@@ -71,6 +63,39 @@ async function runOneTask(context: PlatformContext, projectId: bigint | undefine
     await recordFailure(context, taken, error);
     return 'failed';
   }
+}
+
+/**
+ * Locks the next due task: due by real time for a project on real time, by
+ * its own clock for a project with a test clock. Two index scans in due
+ * order: one condition on the project's clock for every task
+ * (`due_at <= COALESCE(test_clock_at, now)`) could use no index, so every
+ * poll read every pending task, and each payment leaves one pending for
+ * three days (10 ms a poll with 20,000 of them in the bench).
+ */
+async function takeDueTask(tx: pg.PoolClient, now: Date, projectId: bigint | undefined): Promise<TaskRow | undefined> {
+  const project = projectId === undefined ? null : String(projectId);
+  const onRealTime = await tx.query<TaskRow>(
+    `SELECT t.id, t.project_id, t.kind, t.subject_id, t.due_at, t.attempts
+       FROM scheduled_tasks t JOIN projects p ON p.id = t.project_id
+      WHERE t.status = 'pending' AND t.due_at <= $1 AND p.test_clock_at IS NULL
+        AND ($2::bigint IS NULL OR t.project_id = $2)
+      ORDER BY t.due_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
+    [now, project],
+  );
+  if (onRealTime.rows[0]) return onRealTime.rows[0];
+  // No ORDER BY across projects: LIMIT 1 stops at the first project with a due task, so only that task is locked.
+  const onTestClock = await tx.query<TaskRow>(
+    `SELECT t.id, t.project_id, t.kind, t.subject_id, t.due_at, t.attempts
+       FROM projects p CROSS JOIN LATERAL (
+            SELECT * FROM scheduled_tasks t
+             WHERE t.project_id = p.id AND t.status = 'pending' AND t.due_at <= p.test_clock_at
+             ORDER BY t.due_at, t.id LIMIT 1 FOR UPDATE SKIP LOCKED) t
+      WHERE p.test_clock_at IS NOT NULL AND ($1::bigint IS NULL OR p.id = $1)
+      LIMIT 1`,
+    [project],
+  );
+  return onTestClock.rows[0];
 }
 
 /** A failing task is retried a minute later (in its project's time), then given up after `attemptsMax`. */

@@ -37,10 +37,44 @@ export class PreparingClient extends pg.Client {}
 // Overridden on the prototype: pg's overloaded `query` signatures cannot be re-declared in a subclass.
 const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 (PreparingClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, config: unknown, values?: unknown, callback?: unknown) {
-  const name = typeof config === 'string' && Array.isArray(values) && values.length > 0 ? statementNameOf(config) : undefined;
+  // A text with its values is read as the config object it stands for, so both forms are named one way.
+  const asConfig = typeof config === 'string' && Array.isArray(values) ? { text: config, values } : config;
+  const name = isUnnamedConfig(asConfig) ? statementNameOf(asConfig.text) : undefined;
   if (name === undefined) return plainQuery.call(this, config, values, callback);
-  return plainQuery.call(this, { name, text: config, values }, undefined, callback);
+  return plainQuery.call(this, { ...(asConfig as object), name }, asConfig === config ? values : undefined, callback);
 };
+
+/**
+ * A query given as a plain config object (array row mode) with parameters and
+ * no name of its own. Not a submittable (a cursor or a stream): copying one
+ * would lose its methods.
+ */
+function isUnnamedConfig(config: unknown): config is { text: string; values: unknown[]; name?: undefined } {
+  if (typeof config !== 'object' || config === null || Object.getPrototypeOf(config) !== Object.prototype) return false;
+  const candidate = config as { text?: unknown; values?: unknown; name?: unknown };
+  return typeof candidate.text === 'string' && Array.isArray(candidate.values) && candidate.values.length > 0 && candidate.name === undefined;
+}
+
+/** The column that separates one table's columns from the next in `queryJoinedRows` (`NULL AS "|"`). */
+const tableSeparator = '|';
+
+/**
+ * Runs a statement whose select list is `a.*, NULL AS "|", b.*` (and so on)
+ * and gives each row back as one object per table: reading several rows that
+ * belong together in one round trip, although their tables share column names
+ * (`id`, `status`). Array row mode keeps same-named columns apart.
+ */
+export async function queryJoinedRows(db: Queryable, text: string, values: unknown[]): Promise<Record<string, unknown>[][]> {
+  const result = await db.query<unknown[]>({ text, values, rowMode: 'array' });
+  return result.rows.map((row) => {
+    const tables: Record<string, unknown>[] = [{}];
+    result.fields.forEach((field, index) => {
+      if (field.name === tableSeparator) tables.push({});
+      else tables[tables.length - 1][field.name] = row[index];
+    });
+    return tables;
+  });
+}
 
 export interface PoolOptions {
   /** Parse bigint columns as BigInt (money). Off for pools whose callers expect pg's defaults (the sandbox, the bench's ceiling loop). */

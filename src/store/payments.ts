@@ -1,5 +1,6 @@
-import type { OperationStatus, OperationType, PaymentStatus, PaymentType } from '../domain/statuses.ts';
-import type { Queryable } from './db.ts';
+import { isFinalOperationStatus, type OperationStatus, type OperationType, type PaymentStatus, type PaymentType } from '../domain/statuses.ts';
+import { queryJoinedRows, type Queryable } from './db.ts';
+import { toProject, type Project, type ProjectRow } from './projects.ts';
 
 export interface CustomerRecord {
   id?: string;
@@ -187,12 +188,6 @@ export async function lockPaymentByRef(db: Queryable, ref: bigint): Promise<Paym
   return toPayment(rows[0]);
 }
 
-/** Locks the payment an operation belongs to, in one round trip (the operation's payment_ref never changes). */
-export async function lockPaymentOfOperation(db: Queryable, operationId: bigint): Promise<PaymentRecord | undefined> {
-  const { rows } = await db.query('SELECT * FROM payments WHERE id = (SELECT payment_ref FROM operations WHERE id = $1) FOR UPDATE', [String(operationId)]);
-  return rows[0] ? toPayment(rows[0]) : undefined;
-}
-
 export async function findPaymentByRef(db: Queryable, ref: bigint): Promise<PaymentRecord | undefined> {
   const { rows } = await db.query('SELECT * FROM payments WHERE id = $1', [String(ref)]);
   return rows[0] ? toPayment(rows[0]) : undefined;
@@ -233,18 +228,21 @@ const paymentColumns: Record<keyof PaymentChanges, string> = {
   chargebackMinor: 'chargeback_minor',
 };
 
-/** Applies `changes`; `updatedAt` is the project's clock. */
-export async function updatePayment(db: Queryable, ref: bigint, changes: PaymentChanges, updatedAt: Date): Promise<PaymentRecord> {
+/** The SET list (with `updated_at`) and values of a payment update whose parameters start at `$first`. */
+function paymentAssignments(changes: PaymentChanges, updatedAt: Date, first: number): { assignments: string; values: unknown[] } {
   const keys = Object.keys(changes) as (keyof PaymentChanges)[];
-  const assignments = keys.map((key, index) => `${paymentColumns[key]} = $${index + 3}`);
+  const assignments = [...keys.map((key, index) => `${paymentColumns[key]} = $${first + index}`), `updated_at = $${first + keys.length}`];
   const values = keys.map((key) => {
     const value = changes[key];
     return typeof value === 'bigint' ? String(value) : value;
   });
-  const { rows } = await db.query(
-    `UPDATE payments SET ${[...assignments, 'updated_at = $2'].join(', ')} WHERE id = $1 RETURNING *`,
-    [String(ref), updatedAt, ...values],
-  );
+  return { assignments: assignments.join(', '), values: [...values, updatedAt] };
+}
+
+/** Applies `changes`; `updatedAt` is the project's clock. */
+export async function updatePayment(db: Queryable, ref: bigint, changes: PaymentChanges, updatedAt: Date): Promise<PaymentRecord> {
+  const set = paymentAssignments(changes, updatedAt, 2);
+  const { rows } = await db.query(`UPDATE payments SET ${set.assignments} WHERE id = $1 RETURNING *`, [String(ref), ...set.values]);
   return toPayment(rows[0]);
 }
 
@@ -271,19 +269,13 @@ export async function findOperation(db: Queryable, id: bigint): Promise<Operatio
   return rows[0] ? toOperation(rows[0]) : undefined;
 }
 
-export async function lockOperation(db: Queryable, id: bigint): Promise<OperationRecord> {
-  const { rows } = await db.query('SELECT * FROM operations WHERE id = $1 FOR UPDATE', [String(id)]);
-  if (!rows[0]) throw new Error(`operation ${id} vanished`);
-  return toOperation(rows[0]);
-}
-
 export async function listOperations(db: Queryable, paymentRef: bigint): Promise<OperationRecord[]> {
   const { rows } = await db.query('SELECT * FROM operations WHERE payment_ref = $1 ORDER BY id', [String(paymentRef)]);
   return rows.map(toOperation);
 }
 
 /** Open operations of a payment (provider outcome not known yet). */
-export async function findOpenOperations(db: Queryable, paymentRef: bigint): Promise<OperationRecord[]> {
+export async function findOperationWithPayments(db: Queryable, paymentRef: bigint): Promise<OperationRecord[]> {
   const { rows } = await db.query(
     `SELECT * FROM operations WHERE payment_ref = $1 AND status IN ('processing', 'awaiting redirect result') ORDER BY id`,
     [String(paymentRef)],
@@ -311,14 +303,101 @@ const operationColumns: Record<keyof OperationChanges, string> = {
   completedAt: 'completed_at',
 };
 
-export async function updateOperation(db: Queryable, id: bigint, changes: OperationChanges): Promise<OperationRecord> {
+/** The SET list and values of an operation update whose parameters start at `$first`. */
+function operationAssignments(changes: OperationChanges, first: number): { assignments: string; values: unknown[] } {
   const keys = Object.keys(changes) as (keyof OperationChanges)[];
-  const assignments = keys.map((key, index) => `${operationColumns[key]} = $${index + 2}`);
-  const values = keys.map((key) => (key === 'providerResponse' ? JSON.stringify(changes[key] ?? null) : changes[key]));
-  const { rows } = await db.query(`UPDATE operations SET ${assignments.join(', ')} WHERE id = $1 RETURNING *`, [String(id), ...values]);
+  return {
+    // No changes still makes a valid statement (the row comes back as it is).
+    assignments: keys.length === 0 ? 'id = id' : keys.map((key, index) => `${operationColumns[key]} = $${first + index}`).join(', '),
+    values: keys.map((key) => (key === 'providerResponse' ? JSON.stringify(changes[key] ?? null) : changes[key])),
+  };
+}
+
+export async function updateOperation(db: Queryable, id: bigint, changes: OperationChanges): Promise<OperationRecord> {
+  const set = operationAssignments(changes, 2);
+  const { rows } = await db.query(`UPDATE operations SET ${set.assignments} WHERE id = $1 RETURNING *`, [String(id), ...set.values]);
   return toOperation(rows[0]);
 }
 
-export async function countProviderAttempt(db: Queryable, id: bigint): Promise<void> {
-  await db.query('UPDATE operations SET provider_attempts = provider_attempts + 1 WHERE id = $1', [String(id)]);
+/**
+ * Updates a payment and one of its operations in one round trip (both rows
+ * already locked by the caller); gives both back as they are now.
+ */
+export async function updatePaymentAndOperation(
+  db: Queryable,
+  payment: { ref: bigint; changes: PaymentChanges; updatedAt: Date },
+  operation: { id: bigint; changes: OperationChanges },
+): Promise<OperationWithPayment> {
+  const paymentSet = paymentAssignments(payment.changes, payment.updatedAt, 3);
+  const operationSet = operationAssignments(operation.changes, 3 + paymentSet.values.length);
+  const [row] = await queryJoinedRows(
+    db,
+    `WITH p AS (UPDATE payments SET ${paymentSet.assignments} WHERE id = $1 RETURNING *),
+          o AS (UPDATE operations SET ${operationSet.assignments} WHERE id = $2 RETURNING *)
+     SELECT p.*, NULL AS "|", o.* FROM p, o`,
+    [String(payment.ref), String(operation.id), ...paymentSet.values, ...operationSet.values],
+  );
+  if (!row) throw new Error(`payment ${payment.ref} or operation ${operation.id} vanished`);
+  return toOperationWithPayment(row);
+}
+
+/** An operation with its payment. */
+export interface OperationWithPayment {
+  operation: OperationRecord;
+  payment: PaymentRecord;
+}
+
+/** A row read as `p.*, NULL AS "|", o.*` (`queryJoinedRows`). */
+function toOperationWithPayment(row: Record<string, unknown>[]): OperationWithPayment {
+  return { payment: toPayment(row[0]), operation: toOperation(row[1]) };
+}
+
+/**
+ * Reads an open operation and its payment in one round trip; with
+ * `countAttempt`, the same statement counts one more try to reach the
+ * provider (`provider_attempts`, committed before the call is made).
+ * Undefined when the operation is unknown or already final.
+ */
+export async function findOpenOperationWithPayment(db: Queryable, id: bigint, options: { countAttempt: boolean }): Promise<OperationWithPayment | undefined> {
+  if (!options.countAttempt) {
+    const found = await findOperationWithPayment(db, id);
+    return found && !isFinalOperationStatus(found.operation.status) ? found : undefined;
+  }
+  const [row] = await queryJoinedRows(
+    db,
+    `WITH o AS (
+       UPDATE operations SET provider_attempts = provider_attempts + 1
+        WHERE id = $1 AND status IN ('processing', 'awaiting redirect result') RETURNING *)
+     SELECT p.*, NULL AS "|", o.* FROM o JOIN payments p ON p.id = o.payment_ref`,
+    [String(id)],
+  );
+  return row && toOperationWithPayment(row);
+}
+
+/** An operation, whatever its status, with its payment, in one round trip. */
+export async function findOperationWithPayment(db: Queryable, id: bigint): Promise<OperationWithPayment | undefined> {
+  const [row] = await queryJoinedRows(db, 'SELECT p.*, NULL AS "|", o.* FROM operations o JOIN payments p ON p.id = o.payment_ref WHERE o.id = $1', [String(id)]);
+  return row && toOperationWithPayment(row);
+}
+
+/** An operation and its payment under row lock, with the payment's project. */
+export interface LockedOperation extends OperationWithPayment {
+  project: Project;
+}
+
+/**
+ * Locks an operation's payment and then the operation (the lock order
+ * everywhere: payment first; the LATERAL join reads the operation only once
+ * the payment's row is locked) and reads the project, in one round trip.
+ */
+export async function lockOperationWithPayment(tx: Queryable, operationId: bigint, now: Date): Promise<LockedOperation | undefined> {
+  const [row] = await queryJoinedRows(
+    tx,
+    `SELECT p.*, NULL AS "|", o.*, NULL AS "|", project.*
+       FROM (SELECT * FROM payments WHERE id = (SELECT payment_ref FROM operations WHERE id = $1) FOR UPDATE) p
+      CROSS JOIN LATERAL (SELECT * FROM operations WHERE id = $1 AND payment_ref = p.id FOR UPDATE) o
+       JOIN projects project ON project.id = p.project_id`,
+    [String(operationId)],
+  );
+  return row && { ...toOperationWithPayment(row), project: toProject(row[2] as unknown as ProjectRow, now) };
 }

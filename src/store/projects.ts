@@ -43,7 +43,7 @@ export function lastFourOf(secret: Secret): string {
   return secret.reveal().slice(-4);
 }
 
-interface ProjectRow {
+export interface ProjectRow {
   id: bigint;
   name: string;
   mode: ProjectMode;
@@ -63,7 +63,7 @@ interface ProjectRow {
   test_clock_at: Date | null;
 }
 
-function toProject(row: ProjectRow, now: Date): Project {
+export function toProject(row: ProjectRow, now: Date): Project {
   const previousValid = row.previous_secret_key && row.previous_secret_until && row.previous_secret_until > now;
   return {
     id: BigInt(row.id),

@@ -196,5 +196,10 @@ async function triggerWork(context: PlatformContext, event: PaypalEvent, match: 
     await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
     return;
   }
-  await context.queue.send(queueNames.operationPoll, { operationId, pollNumber: 0 });
+  // Not at once: the event usually reports the outcome of a provider call this platform is still waiting on (PayPal
+  // sends PAYMENT.CAPTURE.COMPLETED as it answers the capture), and that answer makes the poll unnecessary.
+  await context.queue.send(queueNames.operationPoll, { operationId, pollNumber: 0 }, { startAfterSeconds: eventPollDelaySeconds });
 }
+
+/** How long a poll asked for by a PayPal event waits, so that the provider call in flight can settle the operation first. */
+const eventPollDelaySeconds = 2;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.ts';
 import { errorBody, newDebugId, SandboxError } from './errors.ts';
-import { claimRequestId, inTransaction, storeResponse, type Client } from './store.ts';
+import { findStoredResponse, inTransaction, storeFirstResponse, type Client } from './store.ts';
 
 /** PayPal accepts request ids up to 108 characters. */
 const requestIdLengthMax = 108;
@@ -51,6 +51,13 @@ export interface ActionResult {
  * for (endpoint, request id) is stored in the same transaction as its effect;
  * a repeat gets that response again (same status and body) without acting
  * twice. Failed attempts store nothing, so a retry is evaluated afresh.
+ *
+ * Optimistic, to spare a statement on every call: the action runs first and
+ * its response is stored at the end. A repeat of a request that already
+ * succeeded either writes its effect and then finds the key taken (it rolls
+ * back) or fails on the first one's effect (ORDER_ALREADY_CAPTURED); either
+ * way it answers with the stored response. Concurrent repeats wait on the
+ * key (or on the resource's row lock) for the first to commit.
  */
 export async function runIdempotent(
   context: SandboxContext,
@@ -61,16 +68,21 @@ export async function runIdempotent(
 ): Promise<FastifyReply> {
   const requestId = requestIdOf(request);
   const endpoint = endpointKey(request, prefix);
-  const outcome = await inTransaction(context.pool, async (client) => {
-    if (requestId !== undefined) {
-      const claim = await claimRequestId(client, endpoint, requestId);
-      if (claim !== 'claimed') return { statusCode: claim.statusCode, body: claim.body, replayed: true as const };
-    }
-    const result = await action(client);
-    const body = result.body === undefined ? '' : JSON.stringify(result.body);
-    if (requestId !== undefined) await storeResponse(client, endpoint, requestId, { statusCode: result.statusCode, body });
-    return { statusCode: result.statusCode, body, replayed: false as const, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs };
-  });
+  let outcome: { statusCode: number; body: string; replayed: boolean; answerDelayMs?: number; workDueInMs?: number };
+  try {
+    outcome = await inTransaction(context.pool, async (client) => {
+      const result = await action(client);
+      const body = result.body === undefined ? '' : JSON.stringify(result.body);
+      if (requestId !== undefined && !(await storeFirstResponse(client, endpoint, requestId, { statusCode: result.statusCode, body }))) {
+        throw new AnsweredBefore();
+      }
+      return { statusCode: result.statusCode, body, replayed: false, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs };
+    });
+  } catch (error) {
+    const stored = requestId === undefined ? undefined : await findStoredResponse(context.pool, endpoint, requestId);
+    if (!stored) throw error instanceof AnsweredBefore ? new Error(`the stored response of ${endpoint} ${requestId} vanished`) : error;
+    outcome = { ...stored, replayed: true };
+  }
   if (!outcome.replayed) {
     context.afterCommit.deliverWebhooks();
     if (outcome.workDueInMs !== undefined) context.afterCommit.runDueWorkAfter(outcome.workDueInMs);
@@ -78,6 +90,9 @@ export async function runIdempotent(
   }
   return sendJsonText(reply, outcome.statusCode, outcome.body);
 }
+
+/** Thrown to roll back an attempt whose request id already has a stored response. */
+class AnsweredBefore extends Error {}
 
 export function sendJsonText(reply: FastifyReply, statusCode: number, body: string): FastifyReply {
   reply.code(statusCode);

@@ -25,9 +25,7 @@ import {
   insertCapture,
   insertOrder,
   insertVaultToken,
-  listAuthorizationsOfOrder,
-  listCapturesOfOrder,
-  listRefundsOfOrder,
+  listChildrenOfOrder,
   recordFirstAttempt,
   scheduleWork,
   updateOrder,
@@ -131,12 +129,7 @@ function parseCreateOrder(body: Record<string, unknown>): CreateOrderInput {
 }
 
 export async function loadOrderView(client: Client, order: OrderRecord): Promise<OrderView> {
-  const [captures, authorizations, refunds] = [
-    await listCapturesOfOrder(client, order.id),
-    await listAuthorizationsOfOrder(client, order.id),
-    await listRefundsOfOrder(client, order.id),
-  ];
-  return { order, captures, authorizations, refunds };
+  return { order, ...(await listChildrenOfOrder(client, order.id)) };
 }
 
 async function lockOrder(client: Client, id: string): Promise<OrderRecord> {

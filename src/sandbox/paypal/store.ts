@@ -175,11 +175,6 @@ export async function findAuthorization(client: Client, id: string, options: { f
   return result.rows[0] ? toAuthorization(result.rows[0]) : undefined;
 }
 
-export async function listAuthorizationsOfOrder(client: Client, orderId: string): Promise<AuthorizationRecord[]> {
-  const result = await client.query(`SELECT * FROM paypal_sandbox.authorizations WHERE order_id = $1 ORDER BY created_at, id`, [orderId]);
-  return result.rows.map(toAuthorization);
-}
-
 export async function updateAuthorization(
   client: Client,
   authorization: Pick<AuthorizationRecord, 'id' | 'status' | 'capturedMinor' | 'updatedAt'>,
@@ -249,11 +244,6 @@ export async function findCapture(client: Client, id: string, options: { forUpda
   return result.rows[0] ? toCapture(result.rows[0]) : undefined;
 }
 
-export async function listCapturesOfOrder(client: Client, orderId: string): Promise<CaptureRecord[]> {
-  const result = await client.query(`SELECT * FROM paypal_sandbox.captures WHERE order_id = $1 ORDER BY created_at, id`, [orderId]);
-  return result.rows.map(toCapture);
-}
-
 export async function updateCapture(
   client: Client,
   capture: Pick<CaptureRecord, 'id' | 'status' | 'statusReason' | 'refundedMinor' | 'updatedAt'>,
@@ -313,13 +303,23 @@ export async function findRefund(client: Client, id: string): Promise<RefundReco
   return result.rows[0] ? toRefund(result.rows[0]) : undefined;
 }
 
-export async function listRefundsOfOrder(client: Client, orderId: string): Promise<RefundRecord[]> {
-  const result = await client.query(
-    `SELECT r.* FROM paypal_sandbox.refunds r JOIN paypal_sandbox.captures c ON c.id = r.capture_id
-     WHERE c.order_id = $1 ORDER BY r.created_at, r.id`,
-    [orderId],
-  );
-  return result.rows.map(toRefund);
+/**
+ * An order's captures, authorizations and refunds in one round trip: three
+ * statements sent as one simple query (no parameters there, so the order id
+ * goes in as an escaped literal; ids are the sandbox's own).
+ */
+export async function listChildrenOfOrder(
+  client: Client,
+  orderId: string,
+): Promise<{ captures: CaptureRecord[]; authorizations: AuthorizationRecord[]; refunds: RefundRecord[] }> {
+  const id = client.escapeLiteral(orderId);
+  const results = (await client.query(
+    `SELECT * FROM paypal_sandbox.captures WHERE order_id = ${id} ORDER BY created_at, id;
+     SELECT * FROM paypal_sandbox.authorizations WHERE order_id = ${id} ORDER BY created_at, id;
+     SELECT r.* FROM paypal_sandbox.refunds r JOIN paypal_sandbox.captures c ON c.id = r.capture_id
+      WHERE c.order_id = ${id} ORDER BY r.created_at, r.id`,
+  )) as unknown as pg.QueryResult[];
+  return { captures: results[0].rows.map(toCapture), authorizations: results[1].rows.map(toAuthorization), refunds: results[2].rows.map(toRefund) };
 }
 
 // ---------------------------------------------------------------------------
@@ -534,31 +534,27 @@ export interface StoredResponse {
 }
 
 /**
- * Claims (endpoint, request id) for this transaction. A concurrent request with
- * the same key waits here until the first commits (then it gets the stored
- * response) or rolls back (then it claims the key itself).
+ * Stores the response for (endpoint, request id) in the transaction of its
+ * effect. False when another attempt's response is stored already, or is
+ * committed while this insert waits on the key: that attempt came first, so
+ * this transaction must roll back and answer with the stored response.
  */
-export async function claimRequestId(client: Client, endpoint: string, requestId: string): Promise<StoredResponse | 'claimed'> {
+export async function storeFirstResponse(client: Client, endpoint: string, requestId: string, response: StoredResponse): Promise<boolean> {
   const inserted = await client.query(
     `INSERT INTO paypal_sandbox.idempotency_records (endpoint, request_id, status_code, response_body)
-     VALUES ($1, $2, 0, '') ON CONFLICT DO NOTHING`,
-    [endpoint, requestId],
-  );
-  if (inserted.rowCount === 1) return 'claimed';
-  const stored = await client.query(
-    `SELECT status_code, response_body FROM paypal_sandbox.idempotency_records WHERE endpoint = $1 AND request_id = $2`,
-    [endpoint, requestId],
-  );
-  const row = stored.rows[0];
-  if (!row) throw new Error(`idempotency record ${endpoint} ${requestId} vanished after a conflict`);
-  return { statusCode: row.status_code as number, body: row.response_body as string };
-}
-
-export async function storeResponse(client: Client, endpoint: string, requestId: string, response: StoredResponse): Promise<void> {
-  await client.query(
-    `UPDATE paypal_sandbox.idempotency_records SET status_code = $3, response_body = $4 WHERE endpoint = $1 AND request_id = $2`,
+     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
     [endpoint, requestId, response.statusCode, response.body],
   );
+  return inserted.rowCount === 1;
+}
+
+export async function findStoredResponse(pool: pg.Pool, endpoint: string, requestId: string): Promise<StoredResponse | undefined> {
+  const stored = await pool.query(`SELECT status_code, response_body FROM paypal_sandbox.idempotency_records WHERE endpoint = $1 AND request_id = $2`, [
+    endpoint,
+    requestId,
+  ]);
+  const row = stored.rows[0];
+  return row ? { statusCode: row.status_code as number, body: row.response_body as string } : undefined;
 }
 
 /** True the first time a key is seen (that attempt is the one that fails). */
@@ -608,18 +604,17 @@ export interface WebhookEventRecord {
   createdAt: Date;
 }
 
+/** Writes an event and, unless `firstAttemptAt` is null, its `copies` deliveries, in one statement. */
 export async function insertWebhookEvent(client: Client, event: WebhookEventRecord, copies: number, firstAttemptAt: Date | null): Promise<void> {
   await client.query(
-    `INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [event.id, event.eventType, event.resourceType, event.resourceId, event.body, event.createdAt],
+    `WITH event AS (
+       INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)
+     INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, next_attempt_at)
+     SELECT event.id, copy_number, $7::timestamptz FROM event, generate_series(1, $8::int) AS copy_number
+      WHERE $7::timestamptz IS NOT NULL`,
+    [event.id, event.eventType, event.resourceType, event.resourceId, event.body, event.createdAt, firstAttemptAt, copies],
   );
-  if (firstAttemptAt === null) return;
-  for (let copyNumber = 1; copyNumber <= copies; copyNumber += 1) {
-    await client.query(
-      `INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, next_attempt_at) VALUES ($1, $2, $3)`,
-      [event.id, copyNumber, firstAttemptAt],
-    );
-  }
 }
 
 export async function findWebhookEvent(client: Client, id: string): Promise<WebhookEventRecord | undefined> {
