@@ -1049,8 +1049,9 @@ describe('integration with the PayPal sandbox', () => {
   });
 
   test('unknown ids are ProviderNotFoundError', async () => {
-    for (const call of [paypal.getOrder('NOSUCHORDER0001'), paypal.getCapture('NOSUCHCAPTURE01'), paypal.getPayoutItem('NOSUCHITEM')]) {
-      const error = await failure(call);
+    // One call at a time: a call started early would reject unhandled while the one before it is awaited.
+    for (const call of [() => paypal.getOrder('NOSUCHORDER0001'), () => paypal.getCapture('NOSUCHCAPTURE01'), () => paypal.getPayoutItem('NOSUCHITEM')]) {
+      const error = await failure(call());
       assert.ok(error instanceof ProviderNotFoundError, String(error));
       assert.equal(error.httpStatus, 404);
     }
