@@ -8,13 +8,14 @@ import { principalRoute, transfersFor, type FeeRule } from './rules.ts';
  * final if and only if its entries exist. Declined operations and types that
  * move no money post nothing. `UNIQUE (operation_id)` makes a second posting
  * of one operation fail the transaction rather than count money twice.
+ * `fee` is the project's fee rule for the operation's type, read in the same
+ * transaction with the operation's lock (`lockOperationWithPayment`).
  *
  * @example
- * await postOperationToLedger(tx, finalOperation); // after updateOperation(..., { status: 'success' })
+ * await postOperationToLedger(tx, finalOperation, locked.fee); // after updateOperation(..., { status: 'success' })
  */
-export async function postOperationToLedger(tx: pg.PoolClient, operation: OperationRecord): Promise<void> {
+export async function postOperationToLedger(tx: pg.PoolClient, operation: OperationRecord, fee: FeeRule | undefined): Promise<void> {
   if (operation.status !== 'success' || !principalRoute(operation.type) || operation.amountMinor <= 0n) return;
-  const fee = await feeRuleFor(tx, operation.projectId, operation.type);
   const transfers = transfersFor(operation.type, operation.amountMinor, operation.currency, fee);
   // The transaction row and its entries in one statement (one round trip): the entries take the new row's id.
   const values: unknown[] = [String(operation.projectId), String(operation.paymentRef), String(operation.id), operation.type, operation.completedAt ?? operation.createdAt];
@@ -35,12 +36,4 @@ export async function postOperationToLedger(tx: pg.PoolClient, operation: Operat
        FROM booked, (VALUES ${tuples.join(', ')}) AS entry (account, currency, side, amount_minor)`,
     values,
   );
-}
-
-async function feeRuleFor(tx: pg.PoolClient, projectId: bigint, type: string): Promise<FeeRule | undefined> {
-  const { rows } = await tx.query<{ percent_basis_points: number; fixed_minor: bigint | string }>(
-    'SELECT percent_basis_points, fixed_minor FROM project_fees WHERE project_id = $1 AND operation_type = $2',
-    [String(projectId), type],
-  );
-  return rows[0] ? { percentBasisPoints: rows[0].percent_basis_points, fixedMinor: BigInt(rows[0].fixed_minor) } : undefined;
 }

@@ -9,6 +9,7 @@ import {
   lockOperationWithPayment,
   updateOperation,
   updatePaymentAndOperation,
+  type LockedOperation,
   type OperationRecord,
   type PaymentChanges,
   type PaymentRecord,
@@ -64,7 +65,7 @@ export async function applyProviderResult(context: PlatformContext, operationId:
 export async function applyProviderResultIn(context: PlatformContext, tx: pg.PoolClient, operationId: bigint, result: ProviderResult): Promise<boolean> {
   const locked = await lockOperationWithPayment(tx, operationId, new Date());
   if (!locked) throw new Error(`operation ${operationId} not found`);
-  const { payment, operation, project } = locked;
+  const { payment, operation, project, fee } = locked;
   if (isFinalOperationStatus(operation.status)) return false;
   switch (result.kind) {
     case 'redirect':
@@ -75,7 +76,7 @@ export async function applyProviderResultIn(context: PlatformContext, tx: pg.Poo
       }
       return false;
     case 'final':
-      return recordFinal(context, tx, project, payment, operation, result);
+      return recordFinal(context, tx, project, { payment, operation, fee }, result);
     default:
       return result satisfies never;
   }
@@ -106,8 +107,7 @@ async function recordFinal(
   context: PlatformContext,
   tx: pg.PoolClient,
   project: Project,
-  payment: PaymentRecord,
-  operation: OperationRecord,
+  { payment, operation, fee }: Pick<LockedOperation, 'payment' | 'operation' | 'fee'>,
   result: FinalResult,
 ): Promise<boolean> {
   const now = clockFor(context, project);
@@ -132,7 +132,7 @@ async function recordFinal(
     },
   );
   // The ledger entries commit with the final status, or neither does.
-  await postOperationToLedger(tx, updatedOperation);
+  await postOperationToLedger(tx, updatedOperation, fee);
   const recurring = await settleRegistration(context, tx, project, updatedPayment, operation, result, now);
   await enqueueCallback(context, tx, project, 'final', { payment: updatedPayment, operation: updatedOperation, recurring });
   return true;

@@ -1,5 +1,6 @@
 import { isFinalOperationStatus, type OperationStatus, type OperationType, type PaymentStatus, type PaymentType } from '../domain/statuses.ts';
 import { queryJoinedRows, type Queryable } from './db.ts';
+import type { FeeRule } from '../ledger/rules.ts';
 import { toProject, type Project, type ProjectRow } from './projects.ts';
 
 export interface CustomerRecord {
@@ -383,6 +384,8 @@ export async function findOperationWithPayment(db: Queryable, id: bigint): Promi
 /** An operation and its payment under row lock, with the payment's project. */
 export interface LockedOperation extends OperationWithPayment {
   project: Project;
+  /** The project's fee for this operation's type, read with the locks: the ledger books it if the operation succeeds. */
+  fee: FeeRule | undefined;
 }
 
 /**
@@ -393,11 +396,17 @@ export interface LockedOperation extends OperationWithPayment {
 export async function lockOperationWithPayment(tx: Queryable, operationId: bigint, now: Date): Promise<LockedOperation | undefined> {
   const [row] = await queryJoinedRows(
     tx,
-    `SELECT p.*, NULL AS "|", o.*, NULL AS "|", project.*
+    `SELECT p.*, NULL AS "|", o.*, NULL AS "|", project.*, NULL AS "|", fee.percent_basis_points, fee.fixed_minor
        FROM (SELECT * FROM payments WHERE id = (SELECT payment_ref FROM operations WHERE id = $1) FOR UPDATE) p
       CROSS JOIN LATERAL (SELECT * FROM operations WHERE id = $1 AND payment_ref = p.id FOR UPDATE) o
-       JOIN projects project ON project.id = p.project_id`,
+       JOIN projects project ON project.id = p.project_id
+       LEFT JOIN project_fees fee ON fee.project_id = p.project_id AND fee.operation_type = o.type`,
     [String(operationId)],
   );
-  return row && { ...toOperationWithPayment(row), project: toProject(row[2] as unknown as ProjectRow, now) };
+  return row && { ...toOperationWithPayment(row), project: toProject(row[2] as unknown as ProjectRow, now), fee: toFeeRule(row[3]) };
+}
+
+function toFeeRule(row: Record<string, unknown>): FeeRule | undefined {
+  if (row.percent_basis_points === null) return undefined;
+  return { percentBasisPoints: Number(row.percent_basis_points), fixedMinor: BigInt(row.fixed_minor as bigint | string) };
 }
