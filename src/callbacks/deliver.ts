@@ -1,9 +1,8 @@
 import { queueNames } from '../jobs/queue.ts';
 import { allowsPrivateUrls, type CallbackAttemptReport, type PlatformContext } from '../processing/context.ts';
-import { anyAddressDispatcher, publicOnlyDispatcher, urlRefusal } from '../security/urls.ts';
+import { anyAddressFetcher, PrivateAddressError, publicOnlyFetcher, urlRefusal } from '../security/urls.ts';
 import { withTransaction } from '../store/db.ts';
 import { nextAttemptDelaySeconds } from './schedule.ts';
-import { fetch as undiciFetch } from 'undici';
 
 /**
  * One delivery attempt of a stored callback. Only HTTP 200 counts as
@@ -118,20 +117,18 @@ async function post(url: string, body: string, timeoutMs: number, allowPrivate: 
   const refusal = urlRefusal(url, allowPrivate);
   if (refusal) return { refused: true, httpStatus: null, latencyMs: 0, responseExcerpt: null, error: `refused: callback URL ${refusal}` };
   try {
-    const response = await undiciFetch(url, {
-      dispatcher: allowPrivate ? anyAddressDispatcher : publicOnlyDispatcher,
+    const response = await (allowPrivate ? anyAddressFetcher : publicOnlyFetcher)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'Gatehouse-Callbacks/1' },
       body,
-      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await response.text().catch(() => '');
+    const text = await response.text();
     return { httpStatus: response.status, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: text.slice(0, responseExcerptMax), error: null };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code === 'EPRIVATEADDRESS') {
-      return { refused: true, httpStatus: null, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: null, error: `refused: ${cause.message}` };
+    const refusal = [error, (error as { cause?: unknown } | undefined)?.cause].find((candidate) => candidate instanceof PrivateAddressError);
+    if (refusal) {
+      return { refused: true, httpStatus: null, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: null, error: `refused: ${refusal.message}` };
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { httpStatus: null, latencyMs: Math.round(performance.now() - startedAt), responseExcerpt: null, error: message.slice(0, responseExcerptMax) };

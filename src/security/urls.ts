@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent } from 'undici';
+import { requestFetcher } from '../http/outbound.ts';
 
 /**
  * Outbound URLs a merchant gives us (callback URLs) must not reach our own
@@ -66,6 +67,6 @@ function publicOnlyLookup(hostname: string, options: object, callback: (error: N
   });
 }
 
-/** HTTP dispatchers for callback delivery: one that refuses private addresses, one that does not (test projects). */
-export const publicOnlyDispatcher = new Agent({ connect: { lookup: publicOnlyLookup as never } });
-export const anyAddressDispatcher = new Agent();
+/** HTTP clients for callback delivery: one that refuses private addresses, one that does not (test projects). */
+export const publicOnlyFetcher = requestFetcher(new Agent({ connect: { lookup: publicOnlyLookup as never } }));
+export const anyAddressFetcher = requestFetcher(new Agent());

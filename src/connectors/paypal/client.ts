@@ -14,6 +14,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Secret } from '../../domain/secret.ts';
+import { networkErrorCode, requestFetcher, type Fetcher } from '../../http/outbound.ts';
 import {
   MalformedProviderResponseError,
   ProviderAuthenticationError,
@@ -65,6 +66,10 @@ import type {
 } from './types.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** One HTTP client for every PaypalClient: undici keeps its connections alive per origin. */
+const defaultFetcher = requestFetcher();
+
 /** Renew a token this long before PayPal says it expires (at most half its lifetime). */
 const TOKEN_RENEWAL_MARGIN_MS = 60_000;
 const TOKEN_PATH = '/v1/oauth2/token';
@@ -121,7 +126,7 @@ export class PaypalClient {
   readonly #clientId: string;
   readonly #clientSecret: Secret;
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: Fetcher;
   readonly #now: () => number;
   #token: CachedToken | undefined;
   #tokenRequest: Promise<Secret> | undefined;
@@ -137,7 +142,7 @@ export class PaypalClient {
     this.#clientId = credentials.clientId;
     this.#clientSecret = credentials.clientSecret;
     this.#timeoutMs = timeoutMs;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#fetch = options.fetch ?? defaultFetcher;
     this.#now = options.now ?? Date.now;
   }
 
@@ -664,7 +669,7 @@ export class PaypalClient {
       return { httpStatus: response.status, text, ...(debugId ? { debugId } : {}) };
     } catch (error) {
       if (signal.aborted) throw new ProviderUnavailableError('timeout', { method, path });
-      throw new ProviderUnavailableError('network', { method, path }, networkCodeOf(error));
+      throw new ProviderUnavailableError('network', { method, path }, networkErrorCode(error));
     }
   }
 }
@@ -702,18 +707,4 @@ function bodyDebugId(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const debugId = (body as Record<string, unknown>).debug_id;
   return typeof debugId === 'string' && debugId.length > 0 && debugId.length <= 64 ? debugId : undefined;
-}
-
-/** The symbolic code of a fetch failure (`ECONNREFUSED`...), and nothing else from it. */
-function networkCodeOf(error: unknown): string | undefined {
-  const candidates: unknown[] = [];
-  if (typeof error === 'object' && error !== null) {
-    const cause = (error as { cause?: unknown }).cause;
-    if (typeof cause === 'object' && cause !== null) candidates.push((cause as { code?: unknown }).code);
-    candidates.push((error as { code?: unknown }).code);
-  }
-  for (const candidate of candidates) {
-    if (typeof candidate === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(candidate)) return candidate;
-  }
-  return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Secret } from '../../domain/secret.ts';
+import type { Fetcher } from '../../http/outbound.ts';
 
 /*
  * Public types of the PayPal connector: credentials, one input type per
@@ -35,8 +36,8 @@ export interface PaypalCredentials {
 export interface PaypalClientOptions {
   /** Bound on each HTTP exchange (connect, send, read the whole body). Default 10 000 ms. */
   timeoutMs?: number;
-  /** The `fetch` to use; tests pass a wrapper. Default: the global `fetch`. */
-  fetch?: typeof fetch;
+  /** The HTTP client: any fetch-shaped function (tests pass wrappers of the global `fetch`). Default: `requestFetcher()`, undici's `request`. */
+  fetch?: Fetcher;
   /** Clock for the access-token cache, in epoch milliseconds. Default `Date.now`. */
   now?: () => number;
 }

@@ -7,6 +7,7 @@
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { requestFetcher } from '../../http/outbound.ts';
 import { selfSignedCertificatePem } from './certificate.ts';
 import type { SandboxContext } from './context.ts';
 import { newCertificateId, newWebhookEventId } from './ids.ts';
@@ -160,6 +161,8 @@ export function verifyWebhookSignature(request: VerificationRequest, key: Signin
 export const deliveryRetryDelaysMs = [1_000, 5_000, 25_000] as const;
 const deliveryAttemptsMax = deliveryRetryDelaysMs.length + 1;
 const deliveryTimeoutMs = 10_000;
+/** The sandbox's own HTTP client (PayPal's webhooks come from PayPal's servers, not the merchant's). */
+const webhookFetcher = requestFetcher();
 /** A claimed delivery is retried by someone else if its result is not recorded within this lease. */
 const deliveryLeaseMs = 60_000;
 const deliveriesPerRound = 20;
@@ -235,15 +238,14 @@ export class WebhookDispatcher {
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(url, {
+      const response = await webhookFetcher(url, {
         method: 'POST',
         headers: await this.headers(body),
         body,
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(deliveryTimeoutMs)]),
       });
       statusCode = response.status;
-      await response.body?.cancel().catch(() => undefined);
-      if (!response.ok) error = `HTTP ${response.status}`;
+      if (statusCode < 200 || statusCode > 299) error = `HTTP ${response.status}`;
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
     }
