@@ -9,7 +9,7 @@ import type { SandboxContext } from './context.ts';
 import { payerIdForEmail } from './ids.ts';
 import { formatAmount } from './money.ts';
 import { assertNever, orderRepresentation } from './representations.ts';
-import { findOrder, inTransaction, updateOrder, withConnection, type OrderRecord, type PayerRecord } from './store.ts';
+import { findOrder, inTransaction, updateOrder, withConnection, WriteBatch, type OrderRecord, type PayerRecord } from './store.ts';
 import { recordWebhookEvent } from './webhooks.ts';
 import { webhookCopiesFor } from './scenarios.ts';
 
@@ -188,14 +188,16 @@ export function registerCheckoutPage(app: FastifyInstance, context: SandboxConte
       if (refused) return { kind: 'refused', refused };
       if (email.length > 254 || !emailPattern.test(email)) return { kind: 'invalid email', order: order! };
       const approved: OrderRecord = { ...order!, status: 'APPROVED', payer: payerForEmail(email), updatedAt: context.now() };
-      await updateOrder(client, approved);
-      await recordWebhookEvent(client, context, {
+      const writes = new WriteBatch();
+      await updateOrder(writes, approved);
+      await recordWebhookEvent(writes, context, {
         eventType: 'CHECKOUT.ORDER.APPROVED',
         resourceId: approved.id,
         summary: 'An order has been approved by buyer',
         resource: orderRepresentation(context, { order: approved, captures: [], authorizations: [], refunds: [] }, 'full'),
         copies: webhookCopiesFor(approved.amountMinor, approved.currency),
       });
+      await writes.send(client);
       return { kind: 'approved', order: approved };
     });
     switch (outcome.kind) {

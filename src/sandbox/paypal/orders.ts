@@ -30,9 +30,11 @@ import {
   scheduleWork,
   updateOrder,
   withConnection,
+  WriteBatch,
   type AuthorizationRecord,
   type CaptureRecord,
   type Client,
+  type Writer,
   type OrderDetails,
   type OrderIntent,
   type OrderRecord,
@@ -189,7 +191,7 @@ async function lockOrderForPayment(client: Client, orderId: string, action: Orde
 }
 
 /** `store_in_vault: ON_SUCCESS`: the payment succeeded, so the payer's PayPal account is saved. */
-async function vaultOnSuccess(client: Client, order: OrderRecord, now: Date): Promise<string | null> {
+async function vaultOnSuccess(client: Writer, order: OrderRecord, now: Date): Promise<string | null> {
   const instruction = order.details.vaultInstruction;
   if (!instruction || !order.payer) return null;
   const id = newPaymentTokenId();
@@ -230,18 +232,21 @@ async function captureOrder(context: SandboxContext, client: Client, orderId: st
     createdAt: now,
     updatedAt: now,
   };
-  await insertCapture(client, capture);
-  const completed: OrderRecord = { ...order, status: 'COMPLETED', vaultTokenId: await vaultOnSuccess(client, order, now), updatedAt: now };
-  await updateOrder(client, completed);
-  if (pending) await scheduleWork(client, 'settle_capture', capture.id, new Date(now.getTime() + context.pendingCompletionDelayMs));
-  await recordWebhookEvent(client, context, {
+  const writes = new WriteBatch();
+  await insertCapture(writes, capture);
+  const completed: OrderRecord = { ...order, status: 'COMPLETED', vaultTokenId: await vaultOnSuccess(writes, order, now), updatedAt: now };
+  await updateOrder(writes, completed);
+  if (pending) await scheduleWork(writes, 'settle_capture', capture.id, new Date(now.getTime() + context.pendingCompletionDelayMs));
+  await recordWebhookEvent(writes, context, {
     eventType: pending ? 'PAYMENT.CAPTURE.PENDING' : 'PAYMENT.CAPTURE.COMPLETED',
     resourceId: capture.id,
     summary: `Payment ${pending ? 'pending' : 'completed'} for ${formatAmount(capture.amountMinor, capture.currency)} ${capture.currency}`,
     resource: captureRepresentation(context, capture),
     copies: webhookCopiesFor(order.amountMinor, order.currency),
   });
-  const view = await loadOrderView(client, completed);
+  await writes.send(client);
+  // An order is captured only from APPROVED, where it has no captures, authorizations or refunds yet: this one capture is all.
+  const view: OrderView = { order: completed, captures: [capture], authorizations: [], refunds: [] };
   return {
     statusCode: 201,
     body: orderRepresentation(context, view, representation ? 'full' : 'payment'),
@@ -264,17 +269,20 @@ async function authorizeOrder(context: SandboxContext, client: Client, orderId: 
     createdAt: now,
     updatedAt: now,
   };
-  await insertAuthorization(client, authorization);
-  const completed: OrderRecord = { ...order, status: 'COMPLETED', vaultTokenId: await vaultOnSuccess(client, order, now), updatedAt: now };
-  await updateOrder(client, completed);
-  await recordWebhookEvent(client, context, {
+  const writes = new WriteBatch();
+  await insertAuthorization(writes, authorization);
+  const completed: OrderRecord = { ...order, status: 'COMPLETED', vaultTokenId: await vaultOnSuccess(writes, order, now), updatedAt: now };
+  await updateOrder(writes, completed);
+  await recordWebhookEvent(writes, context, {
     eventType: 'PAYMENT.AUTHORIZATION.CREATED',
     resourceId: authorization.id,
     summary: `A payment authorization was created for ${formatAmount(authorization.amountMinor, authorization.currency)} ${authorization.currency}`,
     resource: authorizationRepresentation(context, authorization, order),
     copies: webhookCopiesFor(order.amountMinor, order.currency),
   });
-  const view = await loadOrderView(client, completed);
+  await writes.send(client);
+  // As for a capture: from APPROVED, this authorization is the order's only child.
+  const view: OrderView = { order: completed, captures: [], authorizations: [authorization], refunds: [] };
   return { statusCode: 201, body: orderRepresentation(context, view, representation ? 'full' : 'payment'), answerDelayMs: slowScenarioDelay(context, order) };
 }
 

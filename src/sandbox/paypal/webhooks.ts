@@ -20,6 +20,7 @@ import {
   insertWebhookEvent,
   recordDeliveryResult,
   type Client,
+  type Writer,
   type SigningKeyRecord,
 } from './store.ts';
 import { authAlgorithm, signWebhook, webhookSignatureIsValid } from './webhook-signature.ts';
@@ -63,7 +64,7 @@ export interface WebhookEventInput {
 
 /** Writes an event (and its deliveries, when a webhook URL is configured) in the caller's transaction. */
 export async function recordWebhookEvent(
-  client: Client,
+  client: Writer,
   context: Pick<SandboxContext, 'baseUrl' | 'now' | 'webhookUrl'>,
   input: WebhookEventInput,
 ): Promise<void> {

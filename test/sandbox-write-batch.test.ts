@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type pg from 'pg';
+import { WriteBatch, type Client } from '../src/sandbox/paypal/store.ts';
+import { createTestDatabase, stopTestServer, type TestDatabase } from './support/database.ts';
+
+// The sandbox gathers an action's writes into one statement: every write lands, in one round trip, or none does.
+let database: TestDatabase;
+let client: pg.PoolClient;
+const sent: string[] = [];
+
+before(async () => {
+  database = await createTestDatabase();
+  client = await database.pool.connect();
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+    sent.push(String(args[0]));
+    return query(...args);
+  };
+  await client.query(`CREATE TEMP TABLE parents (id text PRIMARY KEY, status text NOT NULL)`);
+  await client.query(`CREATE TEMP TABLE children (id text PRIMARY KEY, parent_id text NOT NULL REFERENCES parents (id), amount bigint NOT NULL)`);
+  await client.query(`CREATE TEMP TABLE events (id text PRIMARY KEY, body text NOT NULL)`);
+  await client.query(`CREATE TEMP TABLE deliveries (event_id text NOT NULL REFERENCES events (id), copy int NOT NULL)`);
+  await client.query(`INSERT INTO parents VALUES ('p1', 'APPROVED')`);
+});
+
+after(async () => {
+  client.release();
+  await database.drop();
+  await stopTestServer();
+});
+
+/** Shaped like the sandbox's event write: a statement with its own WITH. */
+const eventWrite = (batch: WriteBatch, id: string, copies: number) =>
+  batch.query(
+    `WITH event AS (INSERT INTO events (id, body) VALUES ($1, $2) RETURNING id)
+     INSERT INTO deliveries (event_id, copy) SELECT event.id, copy FROM event, generate_series(1, $3::int) AS copy`,
+    [id, `{"id":"${id}"}`, copies],
+  );
+
+test('writes with their own parameters go in ONE statement, the WITH statement last, each value in its place', async () => {
+  const batch = new WriteBatch();
+  await eventWrite(batch, 'e1', 3);
+  await batch.query('INSERT INTO children (id, parent_id, amount) VALUES ($1, $2, $3)', ['c1', 'p1', '1000']);
+  await batch.query('UPDATE parents SET status = $2 WHERE id = $1', ['p1', 'COMPLETED']);
+  sent.length = 0;
+  await batch.send(client as unknown as Client);
+  assert.equal(sent.length, 1, 'one round trip');
+  assert.deepEqual((await client.query(`SELECT status FROM parents WHERE id = 'p1'`)).rows, [{ status: 'COMPLETED' }]);
+  assert.deepEqual((await client.query(`SELECT id, parent_id, amount::text FROM children`)).rows, [{ id: 'c1', parent_id: 'p1', amount: '1000' }]);
+  assert.deepEqual((await client.query(`SELECT body FROM events WHERE id = 'e1'`)).rows, [{ body: '{"id":"e1"}' }]);
+  assert.equal((await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE event_id = 'e1'`)).rows[0].n, 3);
+});
+
+test('one failing write fails them all: nothing of the batch is written', async () => {
+  const batch = new WriteBatch();
+  await batch.query('UPDATE parents SET status = $2 WHERE id = $1', ['p1', 'VOIDED']);
+  await eventWrite(batch, 'e2', 1);
+  await batch.query('INSERT INTO children (id, parent_id, amount) VALUES ($1, $2, $3)', ['c2', 'no-such-parent', '5']);
+  await assert.rejects(batch.send(client as unknown as Client), /foreign key/);
+  assert.deepEqual((await client.query(`SELECT status FROM parents WHERE id = 'p1'`)).rows, [{ status: 'COMPLETED' }]);
+  assert.equal((await client.query(`SELECT count(*)::int AS n FROM events WHERE id = 'e2'`)).rows[0].n, 0);
+});
+
+test('a single write, or several with their own WITH, are sent as they are', async () => {
+  const single = new WriteBatch();
+  await single.query('UPDATE parents SET status = $2 WHERE id = $1', ['p1', 'REFUNDED']);
+  sent.length = 0;
+  await single.send(client as unknown as Client);
+  assert.deepEqual(sent, ['UPDATE parents SET status = $2 WHERE id = $1']);
+
+  const twoWith = new WriteBatch();
+  await eventWrite(twoWith, 'e3', 1);
+  await eventWrite(twoWith, 'e4', 2);
+  sent.length = 0;
+  await twoWith.send(client as unknown as Client);
+  assert.equal(sent.length, 2);
+  assert.equal((await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE event_id IN ('e3', 'e4')`)).rows[0].n, 3);
+});
