@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.ts';
 import { errorBody, newDebugId, SandboxError } from './errors.ts';
-import { findStoredResponse, inTransaction, storeFirstResponse, type Client } from './store.ts';
+import { findStoredResponse, inTransaction, storeFirstResponse, type Client, type WriteBatch } from './store.ts';
 
 /** PayPal accepts request ids up to 108 characters. */
 const requestIdLengthMax = 108;
@@ -44,6 +44,8 @@ export interface ActionResult {
   answerDelayMs?: number;
   /** Scheduled work was written that falls due after this long. */
   workDueInMs?: number;
+  /** The effect's writes, not sent yet: they go with the stored response in one statement. */
+  writes?: WriteBatch;
 }
 
 /**
@@ -73,9 +75,8 @@ export async function runIdempotent(
     outcome = await inTransaction(context.pool, async (client) => {
       const result = await action(client);
       const body = result.body === undefined ? '' : JSON.stringify(result.body);
-      if (requestId !== undefined && !(await storeFirstResponse(client, endpoint, requestId, { statusCode: result.statusCode, body }))) {
-        throw new AnsweredBefore();
-      }
+      if (requestId === undefined) await result.writes?.send(client);
+      else if (!(await storeFirstResponse(client, endpoint, requestId, { statusCode: result.statusCode, body }, result.writes))) throw new AnsweredBefore();
       return { statusCode: result.statusCode, body, replayed: false, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs };
     });
   } catch (error) {

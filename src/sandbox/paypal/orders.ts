@@ -163,9 +163,10 @@ async function createOrder(context: SandboxContext, client: Client, input: Creat
     createdAt: now,
     updatedAt: now,
   };
-  await insertOrder(client, order);
+  const writes = new WriteBatch();
+  await insertOrder(writes, order);
   const view: OrderView = { order, captures: [], authorizations: [], refunds: [] };
-  return { statusCode: 201, body: orderRepresentation(context, view, representation ? 'full' : 'minimal') };
+  return { statusCode: 201, body: orderRepresentation(context, view, representation ? 'full' : 'minimal'), writes };
 }
 
 /** Checks shared by capture and authorize of an order; returns the order locked for this transaction. */
@@ -244,7 +245,6 @@ async function captureOrder(context: SandboxContext, client: Client, orderId: st
     resource: captureRepresentation(context, capture),
     copies: webhookCopiesFor(order.amountMinor, order.currency),
   });
-  await writes.send(client);
   // An order is captured only from APPROVED, where it has no captures, authorizations or refunds yet: this one capture is all.
   const view: OrderView = { order: completed, captures: [capture], authorizations: [], refunds: [] };
   return {
@@ -252,6 +252,7 @@ async function captureOrder(context: SandboxContext, client: Client, orderId: st
     body: orderRepresentation(context, view, representation ? 'full' : 'payment'),
     answerDelayMs: slowScenarioDelay(context, order),
     workDueInMs: pending ? context.pendingCompletionDelayMs : undefined,
+    writes,
   };
 }
 
@@ -280,10 +281,9 @@ async function authorizeOrder(context: SandboxContext, client: Client, orderId: 
     resource: authorizationRepresentation(context, authorization, order),
     copies: webhookCopiesFor(order.amountMinor, order.currency),
   });
-  await writes.send(client);
   // As for a capture: from APPROVED, this authorization is the order's only child.
   const view: OrderView = { order: completed, captures: [], authorizations: [authorization], refunds: [] };
-  return { statusCode: 201, body: orderRepresentation(context, view, representation ? 'full' : 'payment'), answerDelayMs: slowScenarioDelay(context, order) };
+  return { statusCode: 201, body: orderRepresentation(context, view, representation ? 'full' : 'payment'), answerDelayMs: slowScenarioDelay(context, order), writes };
 }
 
 export function registerOrderRoutes(api: FastifyInstance, context: SandboxContext, prefix: string): void {

@@ -40,40 +40,43 @@ export interface Writer {
   query(text: string, values: unknown[]): Promise<unknown>;
 }
 
+/** A statement and its parameters. */
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
 /**
  * Writes that answer nothing (an action's inserts and updates after its
  * checks), gathered and sent as ONE statement of data-modifying CTEs: one
  * round trip instead of one per write. PostgreSQL runs every part on one
  * snapshot and checks foreign keys at the statement's end, so this holds for
- * writes that touch different rows, which is all an action's writes do. At
- * most one gathered statement may begin with its own `WITH` (it goes last,
- * its CTEs joined to ours); with more, they are sent one by one.
+ * writes that touch different rows, which is all an action's writes do.
+ * Gathered statements must not begin with their own `WITH` (PostgreSQL allows
+ * data-modifying CTEs only at the top level).
  */
 export class WriteBatch implements Writer {
-  readonly #statements: { text: string; values: unknown[] }[] = [];
+  readonly #statements: Statement[] = [];
 
   async query(text: string, values: unknown[]): Promise<void> {
+    if (/^\s*WITH\s/i.test(text)) throw new Error('a batched write must not begin with WITH');
     this.#statements.push({ text, values });
   }
 
-  async send(client: Client): Promise<void> {
-    const statements = this.#statements.splice(0);
-    const withClause = /^\s*WITH\s+/i;
-    const withFirst = statements.filter((statement) => withClause.test(statement.text));
-    if (statements.length <= 1 || withFirst.length > 1) {
-      for (const statement of statements) await client.query(statement.text, statement.values);
-      return;
-    }
-    const ordered = [...statements.filter((statement) => !withClause.test(statement.text)), ...withFirst];
+  /** Sends the gathered writes, with `last` (if any) as the statement they lead to; answers the row count of the final statement. */
+  async send(client: Client, last?: Statement): Promise<number> {
+    const statements = [...this.#statements.splice(0), ...(last ? [last] : [])];
+    if (statements.length === 0) return 0;
     const values: unknown[] = [];
-    const texts = ordered.map((statement) => {
+    const texts = statements.map((statement) => {
       const offset = values.length;
       values.push(...statement.values);
       return statement.text.replace(/\$(\d+)/g, (_, index: string) => `$${Number(index) + offset}`);
     });
-    const last = texts.pop()!;
-    const ctes = texts.map((text, index) => `batched_write_${index} AS (${text})`).join(',\n');
-    await client.query(withClause.test(last) ? `WITH ${ctes},\n${last.replace(withClause, '')}` : `WITH ${ctes}\n${last}`, values);
+    const main = texts.pop()!;
+    const ctes = texts.map((text, index) => `batched_write_${index} AS (${text})`);
+    const result = await client.query(ctes.length === 0 ? main : `WITH ${ctes.join(',\n')}\n${main}`, values);
+    return result.rowCount ?? 0;
   }
 }
 
@@ -580,14 +583,16 @@ export interface StoredResponse {
  * effect. False when another attempt's response is stored already, or is
  * committed while this insert waits on the key: that attempt came first, so
  * this transaction must roll back and answer with the stored response.
+ * `writes` are the effect's own writes not sent yet: they go in the same
+ * statement, ahead of the record.
  */
-export async function storeFirstResponse(client: Client, endpoint: string, requestId: string, response: StoredResponse): Promise<boolean> {
-  const inserted = await client.query(
-    `INSERT INTO paypal_sandbox.idempotency_records (endpoint, request_id, status_code, response_body)
-     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-    [endpoint, requestId, response.statusCode, response.body],
-  );
-  return inserted.rowCount === 1;
+export async function storeFirstResponse(client: Client, endpoint: string, requestId: string, response: StoredResponse, writes = new WriteBatch()): Promise<boolean> {
+  const stored = await writes.send(client, {
+    text: `INSERT INTO paypal_sandbox.idempotency_records (endpoint, request_id, status_code, response_body)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    values: [endpoint, requestId, response.statusCode, response.body],
+  });
+  return stored === 1;
 }
 
 export async function findStoredResponse(pool: pg.Pool, endpoint: string, requestId: string): Promise<StoredResponse | undefined> {
@@ -646,17 +651,21 @@ export interface WebhookEventRecord {
   createdAt: Date;
 }
 
-/** Writes an event and, unless `firstAttemptAt` is null, its `copies` deliveries, in one statement. */
-export async function insertWebhookEvent(client: Writer, event: WebhookEventRecord, copies: number, firstAttemptAt: Date | null): Promise<void> {
-  await client.query(
-    `WITH event AS (
-       INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)
-     INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, next_attempt_at)
-     SELECT event.id, copy_number, $7::timestamptz FROM event, generate_series(1, $8::int) AS copy_number
-      WHERE $7::timestamptz IS NOT NULL`,
-    [event.id, event.eventType, event.resourceType, event.resourceId, event.body, event.createdAt, firstAttemptAt, copies],
+/** Writes an event and, unless `firstAttemptAt` is null, its `copies` deliveries: one statement, or part of the caller's batch. */
+export async function insertWebhookEvent(writer: Writer, event: WebhookEventRecord, copies: number, firstAttemptAt: Date | null): Promise<void> {
+  const batch = writer instanceof WriteBatch ? writer : new WriteBatch();
+  await batch.query(
+    `INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [event.id, event.eventType, event.resourceType, event.resourceId, event.body, event.createdAt],
   );
+  if (firstAttemptAt !== null && copies > 0) {
+    await batch.query(
+      `INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, next_attempt_at)
+       SELECT $1, copy_number, $2::timestamptz FROM generate_series(1, $3::int) AS copy_number`,
+      [event.id, firstAttemptAt, copies],
+    );
+  }
+  if (batch !== writer) await batch.send(writer as Client);
 }
 
 export async function findWebhookEvent(client: Client, id: string): Promise<WebhookEventRecord | undefined> {
