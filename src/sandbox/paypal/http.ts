@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.ts';
 import { errorBody, newDebugId, SandboxError } from './errors.ts';
-import { findStoredResponse, inTransaction, storeFirstResponse, type Client, type WriteBatch } from './store.ts';
+import { findStoredResponse, inTransactionEndingWith, storedResponseStatement, type Client, type WriteBatch } from './store.ts';
 
 /** PayPal accepts request ids up to 108 characters. */
 const requestIdLengthMax = 108;
@@ -44,7 +44,7 @@ export interface ActionResult {
   answerDelayMs?: number;
   /** Scheduled work was written that falls due after this long. */
   workDueInMs?: number;
-  /** The effect's writes, not sent yet: they go with the stored response in one statement. */
+  /** The effect's writes, not sent yet: they end its transaction with the stored response, in one statement. */
   writes?: WriteBatch;
 }
 
@@ -59,7 +59,9 @@ export interface ActionResult {
  * succeeded either writes its effect and then finds the key taken (it rolls
  * back) or fails on the first one's effect (ORDER_ALREADY_CAPTURED); either
  * way it answers with the stored response. Concurrent repeats wait on the
- * key (or on the resource's row lock) for the first to commit.
+ * key (or on the resource's row lock) for the first to commit. An action
+ * that reads nothing (creating an order) is one statement in all: its
+ * gathered writes and the stored response, without BEGIN and COMMIT.
  */
 export async function runIdempotent(
   context: SandboxContext,
@@ -72,16 +74,19 @@ export async function runIdempotent(
   const endpoint = endpointKey(request, prefix);
   let outcome: { statusCode: number; body: string; replayed: boolean; answerDelayMs?: number; workDueInMs?: number };
   try {
-    outcome = await inTransaction(context.pool, async (client) => {
+    outcome = await inTransactionEndingWith(context.pool, async (client) => {
       const result = await action(client);
       const body = result.body === undefined ? '' : JSON.stringify(result.body);
-      if (requestId === undefined) await result.writes?.send(client);
-      else if (!(await storeFirstResponse(client, endpoint, requestId, { statusCode: result.statusCode, body }, result.writes))) throw new AnsweredBefore();
-      return { statusCode: result.statusCode, body, replayed: false, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs };
+      const response = { statusCode: result.statusCode, body };
+      return {
+        value: { ...response, replayed: false, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs },
+        writes: result.writes,
+        last: requestId === undefined ? undefined : storedResponseStatement(endpoint, requestId, response),
+      };
     });
   } catch (error) {
     const stored = requestId === undefined ? undefined : await findStoredResponse(context.pool, endpoint, requestId);
-    if (!stored) throw error instanceof AnsweredBefore ? new Error(`the stored response of ${endpoint} ${requestId} vanished`) : error;
+    if (!stored) throw error;
     outcome = { ...stored, replayed: true };
   }
   if (!outcome.replayed) {
@@ -91,9 +96,6 @@ export async function runIdempotent(
   }
   return sendJsonText(reply, outcome.statusCode, outcome.body);
 }
-
-/** Thrown to roll back an attempt whose request id already has a stored response. */
-class AnsweredBefore extends Error {}
 
 export function sendJsonText(reply: FastifyReply, statusCode: number, body: string): FastifyReply {
   reply.code(statusCode);

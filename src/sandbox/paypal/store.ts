@@ -23,6 +23,36 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: Client) => 
   }
 }
 
+/**
+ * A transaction whose BEGIN is sent just before its first statement and whose
+ * gathered writes, then `last`, end it: an action that reads nothing runs as
+ * ONE statement, atomic by itself, without BEGIN and COMMIT. An error (a
+ * failed check, or `last` failing) rolls back whatever was begun.
+ */
+export async function inTransactionEndingWith<T>(
+  pool: pg.Pool,
+  work: (client: Client) => Promise<{ value: T; writes?: WriteBatch; last?: Statement }>,
+): Promise<T> {
+  const client = await pool.connect();
+  let begun = false;
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  // The pooled client itself for everything else (escapeLiteral...); only `query` begins the transaction first.
+  const lazy = Object.create(client, {
+    query: { value: async (...args: unknown[]) => (begun || ((begun = true), await client.query('BEGIN')), query(...args)) },
+  }) as Client;
+  try {
+    const { value, writes = new WriteBatch(), last } = await work(lazy);
+    await writes.send(client, last);
+    if (begun) await client.query('COMMIT');
+    return value;
+  } catch (error) {
+    if (begun) await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** One pooled connection for reads outside a transaction. */
 export async function withConnection<T>(pool: pg.Pool, work: (client: Client) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -579,20 +609,16 @@ export interface StoredResponse {
 }
 
 /**
- * Stores the response for (endpoint, request id) in the transaction of its
- * effect. False when another attempt's response is stored already, or is
- * committed while this insert waits on the key: that attempt came first, so
- * this transaction must roll back and answer with the stored response.
- * `writes` are the effect's own writes not sent yet: they go in the same
- * statement, ahead of the record.
+ * The statement that stores the response for (endpoint, request id), sent at
+ * the end of its effect's transaction. It fails (unique violation) when a
+ * response is stored already, or is committed while it waits on the key:
+ * that attempt came first, so this one rolls back and answers the stored one.
  */
-export async function storeFirstResponse(client: Client, endpoint: string, requestId: string, response: StoredResponse, writes = new WriteBatch()): Promise<boolean> {
-  const stored = await writes.send(client, {
-    text: `INSERT INTO paypal_sandbox.idempotency_records (endpoint, request_id, status_code, response_body)
-           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+export function storedResponseStatement(endpoint: string, requestId: string, response: StoredResponse): Statement {
+  return {
+    text: `INSERT INTO paypal_sandbox.idempotency_records (endpoint, request_id, status_code, response_body) VALUES ($1, $2, $3, $4)`,
     values: [endpoint, requestId, response.statusCode, response.body],
-  });
-  return stored === 1;
+  };
 }
 
 export async function findStoredResponse(pool: pg.Pool, endpoint: string, requestId: string): Promise<StoredResponse | undefined> {
