@@ -38,7 +38,15 @@ export async function inTransactionEndingWith<T>(
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
   // The pooled client itself for everything else (escapeLiteral...); only `query` begins the transaction first.
   const lazy = Object.create(client, {
-    query: { value: async (...args: unknown[]) => (begun || ((begun = true), await client.query('BEGIN')), query(...args)) },
+    query: {
+      async value(...args: unknown[]) {
+        if (!begun) {
+          begun = true;
+          await client.query('BEGIN');
+        }
+        return query(...args);
+      },
+    },
   }) as Client;
   try {
     const { value, writes = new WriteBatch(), last } = await work(lazy);
