@@ -74,9 +74,7 @@ export async function withConnection<T>(pool: pg.Pool, work: (client: Client) =>
 const lockClause = (forUpdate: boolean | undefined) => (forUpdate ? ' FOR UPDATE' : '');
 
 /** Where a write that answers nothing goes: the transaction's client, or a `WriteBatch` sent later. */
-export interface Writer {
-  query(text: string, values: unknown[]): Promise<unknown>;
-}
+export type Writer = Client | WriteBatch;
 
 /** A statement and its parameters. */
 export interface Statement {
@@ -93,7 +91,7 @@ export interface Statement {
  * Gathered statements must not begin with their own `WITH` (PostgreSQL allows
  * data-modifying CTEs only at the top level).
  */
-export class WriteBatch implements Writer {
+export class WriteBatch {
   readonly #statements: Statement[] = [];
 
   async query(text: string, values: unknown[]): Promise<void> {
@@ -687,19 +685,23 @@ export interface WebhookEventRecord {
 
 /** Writes an event and, unless `firstAttemptAt` is null, its `copies` deliveries: one statement, or part of the caller's batch. */
 export async function insertWebhookEvent(writer: Writer, event: WebhookEventRecord, copies: number, firstAttemptAt: Date | null): Promise<void> {
-  const batch = writer instanceof WriteBatch ? writer : new WriteBatch();
-  await batch.query(
+  if (!(writer instanceof WriteBatch)) {
+    const batch = new WriteBatch();
+    await insertWebhookEvent(batch, event, copies, firstAttemptAt);
+    await batch.send(writer);
+    return;
+  }
+  await writer.query(
     `INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
     [event.id, event.eventType, event.resourceType, event.resourceId, event.body, event.createdAt],
   );
   if (firstAttemptAt !== null && copies > 0) {
-    await batch.query(
+    await writer.query(
       `INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, next_attempt_at)
        SELECT $1, copy_number, $2::timestamptz FROM generate_series(1, $3::int) AS copy_number`,
       [event.id, firstAttemptAt, copies],
     );
   }
-  if (batch !== writer) await batch.send(writer as Client);
 }
 
 export async function findWebhookEvent(client: Client, id: string): Promise<WebhookEventRecord | undefined> {
