@@ -275,15 +275,6 @@ export async function listOperations(db: Queryable, paymentRef: bigint): Promise
   return rows.map(toOperation);
 }
 
-/** Open operations of a payment (provider outcome not known yet). */
-export async function findOperationWithPayments(db: Queryable, paymentRef: bigint): Promise<OperationRecord[]> {
-  const { rows } = await db.query(
-    `SELECT * FROM operations WHERE payment_ref = $1 AND status IN ('processing', 'awaiting redirect result') ORDER BY id`,
-    [String(paymentRef)],
-  );
-  return rows.map(toOperation);
-}
-
 export type OperationChanges = Partial<{
   status: OperationStatus;
   code: string;
