@@ -231,7 +231,7 @@ async function main(): Promise<number> {
   const burstSourcePaymentId = 'burst-source';
   if (!(await runOnePayment(burstTarget, merchant, burstSourcePaymentId, bounded(plan.drainTimeoutMs)))) log('the burst source payment did not finish in time');
   const cpuBeforeBurst = cpuNow();
-  const burst: BurstResult = await runCallbackBurst(pool, database.connectionString, burstProject, burstSourcePaymentId, merchant, {
+  const burst: BurstResult = await runCallbackBurst(pool, burstProject, burstSourcePaymentId, merchant, {
     count: plan.burstCount,
     timeoutMs: bounded(plan.burstTimeoutMs, burstWaitFloorMs),
   });

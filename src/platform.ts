@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type pg from 'pg';
-import { deliverCallback } from './callbacks/deliver.ts';
+import { CallbackDispatcher } from './callbacks/dispatcher.ts';
 import type { Config } from './config.ts';
 import rateLimit from '@fastify/rate-limit';
 import { errorCodes } from './domain/errors.ts';
@@ -11,7 +11,7 @@ import { gateRoutes } from './gate/routes.ts';
 import { walletReturnRoutes } from './gate/wallet-return.ts';
 import { refuseNulCharacters } from './http/body-guards.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
-import { JobQueue, queueNames, type CallbackJob, type OperationJob } from './jobs/queue.ts';
+import { JobQueue, queueNames, type OperationJob } from './jobs/queue.ts';
 import { sealStoredPaypalSecrets } from './accounts/paypal-credentials.ts';
 import { createPaypalMethod } from './methods/paypal.ts';
 import { CredentialCipher, credentialKeysFor } from './security/credentials.ts';
@@ -46,6 +46,9 @@ export interface Platform {
   databaseUrl: string;
   stop(): Promise<void>;
 }
+
+/** A callback claim outlasts the callback timeout by this much: room to record the attempt. */
+const callbackLeaseMarginSeconds = 5;
 
 /** Secrets the logger must never print, wherever they appear. */
 export const redactedPaths = [
@@ -103,7 +106,14 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   });
   const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
   const usdRates = usdRateCache();
-  const context: PlatformContext = { pool, queue, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
+  const callbacks = { wake: () => dispatcher.wake() };
+  const context: PlatformContext = { pool, queue, callbacks, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
+  const dispatcher = new CallbackDispatcher(context, {
+    slots: config.callbackConcurrency,
+    pollingIntervalMs: config.jobPollingIntervalSeconds * 1000,
+    // One attempt takes at most the callback timeout, plus recording it.
+    leaseSeconds: Math.ceil(config.callbackTimeoutMs / 1000) + callbackLeaseMarginSeconds,
+  });
 
   app.setErrorHandler(gateErrorHandler(log));
   app.setNotFoundHandler(notFoundHandler);
@@ -164,6 +174,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   });
 
   await startWorkers(context);
+  dispatcher.start();
   const emailWorker = await startEmailWorker(context);
   const scheduler = startScheduler(context, config.schedulerIntervalMs);
   await app.listen({ port: config.port, host: config.host });
@@ -176,7 +187,8 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     async stop() {
       await app.close();
       await scheduler.stop();
-      await queue.stop();
+      // Both wait for the work under way (at most 15 s each), within the 30 s a node has to stop.
+      await Promise.all([queue.stop(), dispatcher.stop(15_000)]);
       emailWorker.close();
       await pool.end();
       await sandboxPool.end();
@@ -192,7 +204,6 @@ async function startWorkers(context: PlatformContext): Promise<void> {
   await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, 1, (job) =>
     pollOperation(context, BigInt(job.operationId), job.pollNumber ?? 0),
   );
-  await queue.workSlots<CallbackJob>(queueNames.callbackDeliver, context.config.callbackConcurrency, (job) => deliverCallback(context, BigInt(job.callbackId)));
 }
 
 /** FX rates change rarely; re-read them every 30 s rather than per request. */

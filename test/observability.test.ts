@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
-import { queueNames } from '../src/jobs/queue.ts';
+import { queueNames, tableWorkNames } from '../src/jobs/queue.ts';
 import { logContextMixin } from '../src/observability/index.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { redactedPaths, startPlatform, type Platform } from '../src/platform.ts';
@@ -113,7 +113,7 @@ test('a request id travels from x-request-id into the access log (beside the Gat
     'the callback delivery log line',
   );
   assert.equal(delivery.http_status, 200);
-  assert.equal(delivery.job_queue, queueNames.callbackDeliver);
+  assert.equal(delivery.job_queue, tableWorkNames.callbackDeliver);
   assert.equal(delivery.callback_status, 'delivered');
 
   // An id that is not a plain token is replaced, never logged as sent.
@@ -154,7 +154,7 @@ test('/metrics: requests by route and code, latency, Gate error codes, payments 
   assert.ok(samples.has('gatehouse_callback_queue_depth'));
   assert.ok(samples.has('gatehouse_callback_oldest_pending_age_seconds'));
   assert.ok(samples.has('gatehouse_payments{type="purchase",status="success"}'));
-  assert.ok(samples.has('gatehouse_job_queue_jobs{queue="callback-deliver",state="created"}'));
+  assert.ok(samples.has('gatehouse_job_queue_jobs{queue="operation-execute",state="created"}'));
   assert.equal(samples.get('gatehouse_db_pool_connections{state="max"}'), platform.context.config.databasePoolSize);
   assert.ok((samples.get('gatehouse_db_pool_connections{state="total"}') ?? 0) >= 1);
   assert.ok(samples.has('gatehouse_db_pool_waiting_clients'));

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
-import { JobQueue } from '../../src/jobs/queue.ts';
 import { createPaypalMethod } from '../../src/methods/paypal.ts';
 import { CredentialCipher } from '../../src/security/credentials.ts';
 import type { PlatformContext } from '../../src/processing/context.ts';
@@ -15,9 +14,9 @@ import type { Merchant } from './merchant.ts';
  * Callback burst: `count` callbacks queued at once, the way a platform has
  * them after a merchant's endpoint comes back from an outage, then timed
  * until the merchant has received them all. They are written by the
- * platform's own outbox code (`enqueueCallback`: the callbacks row and its
- * pg-boss job, in a transaction), from this process; the platform's callback
- * workers, in the platform process, deliver them.
+ * platform's own outbox code (`enqueueCallback`: the callbacks row, in a
+ * transaction), from this process; the platform's callback dispatcher, in
+ * the platform process, claims and delivers them.
  *
  * They all report one real, finished payment of a project of their own, each
  * with its own `payment.id` in the body (`burst-callback-<n>`), so the merchant can
@@ -38,7 +37,6 @@ const transactionsAtOnce = 4;
 
 export async function runCallbackBurst(
   pool: pg.Pool,
-  databaseUrl: string,
   project: Project,
   sourcePaymentId: string,
   merchant: Merchant,
@@ -48,11 +46,11 @@ export async function runCallbackBurst(
   if (!payment) throw new Error(`burst source payment ${sourcePaymentId} not found`);
   const operations = await listOperations(pool, payment.ref);
   const operation = operations[operations.length - 1];
-  // Never started: only `send` (an INSERT in the caller's transaction) is used, and the platform's workers consume.
-  const queue = new JobQueue({ connectionString: databaseUrl, pollingIntervalSeconds: 2, expireInSeconds: 60, maintenanceIntervalSeconds: 300 });
+  // No request id to carry, and no delivery here to wake: the platform's callback dispatcher claims them at its next poll.
+  const queue = { carry: (_name: string, data: object) => data };
   const paypal = createPaypalMethod({ sandboxApiUrl: 'http://127.0.0.1:9', sandboxClientId: 'unused', sandboxClientSecret: 'unused', liveApiUrl: 'http://127.0.0.1:9', timeoutMs: 1, credentials: new CredentialCipher({}) });
-  // enqueueCallback reads the methods (display name, provider number) and the queue.
-  const context = { pool, queue, methods: new Map([['paypal', paypal]]), config: loadConfig(), log: pino({ level: 'silent' }), now: () => new Date() } as unknown as PlatformContext;
+  // enqueueCallback reads the methods (display name, provider number).
+  const context = { pool, queue, callbacks: { wake: () => undefined }, methods: new Map([['paypal', paypal]]), config: loadConfig(), log: pino({ level: 'silent' }), now: () => new Date() } as unknown as PlatformContext;
 
   let lastReceivedAtMs = 0;
   let resolveAll: () => void = () => undefined;

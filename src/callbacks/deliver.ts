@@ -1,4 +1,3 @@
-import { queueNames } from '../jobs/queue.ts';
 import { allowsPrivateUrls, type CallbackAttemptReport, type PlatformContext } from '../processing/context.ts';
 import { anyAddressFetcher, PrivateAddressError, publicOnlyFetcher, urlRefusal } from '../security/urls.ts';
 import { withTransaction } from '../store/db.ts';
@@ -6,43 +5,42 @@ import { nextAttemptDelaySeconds } from './schedule.ts';
 
 /**
  * One delivery attempt of a stored callback. Only HTTP 200 counts as
- * delivered. Every attempt is recorded (status, latency, response excerpt);
- * the next attempt is scheduled by the real platform's schedule in the same
- * transaction that records this one, so a crash cannot lose the retry.
+ * delivered. Every attempt is recorded (status, latency, response excerpt),
+ * and the same statement or transaction sets the callback's next attempt by
+ * the real platform's schedule, so a crash cannot lose the retry.
  */
-interface CallbackRow {
+export interface DeliverableCallback {
   id: bigint;
   url: string;
   body: string;
-  status: string;
-  attempts: number;
-  created_at: Date;
-  first_attempt_at: Date | null;
   project_mode: 'test' | 'production';
 }
 
 const responseExcerptMax = 512;
 
+/** Delivers a pending callback found by id (outside the claim loop: tests, tools). */
 export async function deliverCallback(context: PlatformContext, callbackId: bigint): Promise<void> {
-  const { rows } = await context.pool.query<CallbackRow>(
-    `SELECT c.id, c.url, c.body, c.status, c.attempts, c.created_at, p.mode AS project_mode,
-       (SELECT min(attempted_at) FROM callback_attempts a WHERE a.callback_id = c.id) AS first_attempt_at
+  const { rows } = await context.pool.query<DeliverableCallback & { status: string }>(
+    `SELECT c.id, c.url, c.body, c.status, p.mode AS project_mode
      FROM callbacks c JOIN projects p ON p.id = c.project_id WHERE c.id = $1`,
     [String(callbackId)],
   );
-  const callback = rows[0];
-  if (!callback || callback.status !== 'pending') return;
+  if (rows[0]?.status === 'pending') await attemptDelivery(context, rows[0]);
+}
+
+/** Posts the callback once and records the attempt (a claimed callback: src/callbacks/dispatcher.ts). */
+export async function attemptDelivery(context: PlatformContext, callback: DeliverableCallback): Promise<void> {
   const allowPrivate = allowsPrivateUrls(context, { mode: callback.project_mode });
   const attempt = await post(callback.url, callback.body, context.config.callbackTimeoutMs, allowPrivate);
   const report = await recordAttempt(context, callback, attempt);
   if (report) {
-    context.log.info({ callback_id: String(callbackId), attempt: report.attempt, http_status: report.httpStatus, latency_ms: report.latencyMs, error: report.error ?? undefined, callback_status: report.status }, 'callback delivery attempt');
+    context.log.info({ callback_id: String(callback.id), attempt: report.attempt, http_status: report.httpStatus, latency_ms: report.latencyMs, error: report.error ?? undefined, callback_status: report.status }, 'callback delivery attempt');
     context.onCallbackAttempt?.(report);
   }
 }
 
 /** Records the attempt and decides what follows: delivered, failed for good, or the next attempt on the schedule. */
-async function recordAttempt(context: PlatformContext, callback: CallbackRow, attempt: AttemptResult): Promise<CallbackAttemptReport | undefined> {
+async function recordAttempt(context: PlatformContext, callback: DeliverableCallback, attempt: AttemptResult): Promise<CallbackAttemptReport | undefined> {
   const reportOf = (attemptNumber: number, status: CallbackAttemptReport['status']): CallbackAttemptReport => ({
     callbackId: callback.id,
     attempt: attemptNumber,
@@ -59,23 +57,27 @@ async function recordAttempt(context: PlatformContext, callback: CallbackRow, at
   }
   return withTransaction(context.pool, async (tx): Promise<CallbackAttemptReport | undefined> => {
     // Lock and re-check: another node may have delivered it meanwhile.
-    const locked = await tx.query<{ status: string; attempts: number }>('SELECT status, attempts FROM callbacks WHERE id = $1 FOR UPDATE', [String(callback.id)]);
+    const locked = await tx.query<{ status: string; attempts: number; first_attempt_at: Date | null }>(
+      `SELECT status, attempts, (SELECT min(attempted_at) FROM callback_attempts a WHERE a.callback_id = c.id) AS first_attempt_at
+       FROM callbacks c WHERE id = $1 FOR UPDATE`,
+      [String(callback.id)],
+    );
     if (locked.rows[0]?.status !== 'pending') return undefined;
     const attemptNumber = locked.rows[0].attempts + 1;
     await tx.query(
       `INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error) VALUES ($1, $2, $3, $4, $5, $6)`,
       [String(callback.id), attemptNumber, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
     );
-    const firstAttemptAt = callback.first_attempt_at ?? context.now();
+    const firstAttemptAt = locked.rows[0].first_attempt_at ?? context.now();
     const elapsedSeconds = (context.now().getTime() - firstAttemptAt.getTime()) / 1000;
     const delaySeconds = nextAttemptDelaySeconds(attemptNumber, elapsedSeconds);
     if (delaySeconds === null) {
       await tx.query(`UPDATE callbacks SET status = 'failed', attempts = $2, next_attempt_at = NULL WHERE id = $1`, [String(callback.id), attemptNumber]);
       return reportOf(attemptNumber, 'failed');
     }
+    // The claim loop picks it up again once it is due (it also ends this attempt's claim).
     const scaledSeconds = delaySeconds * context.config.callbackScheduleScale;
     await tx.query(`UPDATE callbacks SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, [String(callback.id), attemptNumber, scaledSeconds]);
-    await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callback.id) }, { db: tx, startAfterSeconds: scaledSeconds });
     return reportOf(attemptNumber, 'pending');
   });
 }

@@ -3,9 +3,9 @@ import { GateError } from '../domain/errors.ts';
 import { paymentStatuses, type FollowUpOperation } from '../domain/statuses.ts';
 import { checkMethodEnabled } from '../gate/method-rules.ts';
 import { acceptFollowUp } from '../gate/operations.ts';
-import { queueNames } from '../jobs/queue.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import { decimalAmount, paymentColumns, paymentPageQuery, paymentView, type PaymentRow } from '../reports/queries.ts';
+import { afterCommit } from '../store/db.ts';
 import { findPayment, listOperations } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { limitParameter, listParameter, queryParameters } from './documentation.ts';
@@ -210,7 +210,7 @@ export function paymentRoutes(context: PlatformContext): RouteDefinition[] {
           if (!rows[0]) throw new GateError('dashboardNotFound', `callback ${callbackId}`);
           if (rows[0].url === '') throw new GateError('invalidFieldFormat', 'the callback has no URL to send to');
           await tx.query(`UPDATE callbacks SET status = 'pending', next_attempt_at = now() WHERE id = $1`, [String(callbackId)]);
-          await context.queue.send(queueNames.callbackDeliver, { callbackId: String(callbackId) }, { db: tx });
+          afterCommit(tx, () => context.callbacks.wake());
           return { callback_id: Number(callbackId), status: 'pending' };
         });
       },

@@ -16,8 +16,6 @@ export const queueNames = {
   operationComplete: 'operation-complete',
   /** Re-read the provider's view of a pending or unknown outcome. */
   operationPoll: 'operation-poll',
-  /** Deliver one callback attempt. */
-  callbackDeliver: 'callback-deliver',
   /** Send one notification e-mail (one recipient); pg-boss retries it with growing gaps. */
   notificationEmail: 'notification-email',
 } as const;
@@ -26,11 +24,25 @@ const queueCreationLock = 0x67682d7175657565n.toString();
 
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
+/**
+ * Work that runs through the same hooks (request id, timing, failure counts)
+ * without a pg-boss job: callbacks are claimed from their own table
+ * (src/callbacks/dispatcher.ts).
+ */
+export const tableWorkNames = {
+  /** Deliver one callback attempt. */
+  callbackDeliver: 'callback-deliver',
+} as const;
+export type WorkName = QueueName | (typeof tableWorkNames)[keyof typeof tableWorkNames];
+
+/** What the hooks see of a piece of work: a pg-boss job, or a claimed row. */
+export interface WorkItem {
+  id: string;
+  data: unknown;
+}
+
 export interface OperationJob {
   operationId: string;
-}
-export interface CallbackJob {
-  callbackId: string;
 }
 export interface NotificationEmailJob {
   emailId: string;
@@ -60,8 +72,8 @@ export interface QueueSettings {
  * wraps each run (context, timing, failure counts) and must call `run`.
  */
 export interface JobHooks {
-  beforeSend?(name: QueueName, data: object): object;
-  aroundJob?(name: QueueName, job: PgBoss.Job<unknown>, run: () => Promise<void>): Promise<void>;
+  beforeSend?(name: WorkName, data: object): object;
+  aroundJob?(name: WorkName, job: WorkItem, run: () => Promise<void>): Promise<void>;
 }
 
 /** Jobs a worker fetches at once. */
@@ -78,7 +90,6 @@ const singletonWindowSeconds = 3600;
 export class JobQueue {
   readonly boss: PgBoss;
   private readonly localWorkers = new Map<QueueName, string[]>();
-  private readonly slotLoops = new Map<QueueName, SlotLoop[]>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
   private readonly running = new Set<Promise<void>>();
@@ -110,8 +121,7 @@ export class JobQueue {
 
   /** Workers registered on this node. */
   get workerCount(): number {
-    const loops = [...this.slotLoops.values()].reduce((count, list) => count + list.length, 0);
-    return loops + [...this.localWorkers.values()].reduce((count, ids) => count + ids.length, 0);
+    return [...this.localWorkers.values()].reduce((count, ids) => count + ids.length, 0);
   }
 
   async start(): Promise<void> {
@@ -163,7 +173,7 @@ export class JobQueue {
    * current request's id): for work that is sent outside the request that
    * asked for it, such as a batch of accepts written together.
    */
-  carry(name: QueueName, data: object): object {
+  carry(name: WorkName, data: object): object {
     return this.hooks.beforeSend ? this.hooks.beforeSend(name, data) : data;
   }
 
@@ -180,7 +190,6 @@ export class JobQueue {
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
   wake(name: QueueName): void {
     for (const id of this.localWorkers.get(name) ?? []) this.boss.notifyWorker(id);
-    for (const loop of this.slotLoops.get(name) ?? []) loop.wake();
   }
 
   /**
@@ -198,7 +207,7 @@ export class JobQueue {
           if (jobs.length === jobsPerFetch) this.boss.notifyWorker(worker.id);
           await Promise.all(
             jobs.map(async (job) => {
-              const running = this.runOne(name, job, handle).then(() => undefined);
+              const running = this.runOne(name, job, handle);
               this.running.add(running);
               await running.finally(() => this.running.delete(running));
             }),
@@ -209,39 +218,17 @@ export class JobQueue {
     }
   }
 
-  /**
-   * Runs up to `slots` jobs of `name` at once and refills each slot as soon
-   * as its job ends: one slow job (a merchant's callback URL that answers
-   * only at the timeout) holds one slot, never a whole fetched batch, so it
-   * cannot hold up deliveries to everybody else. pg-boss still owns the
-   * jobs: fetching (SKIP LOCKED), retries and expiry after a crash; the
-   * completions of one event-loop turn are sent in one statement.
-   */
-  async workSlots<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
-    const loop = new SlotLoop(slots, this.settings.pollingIntervalSeconds * 1000);
-    this.slotLoops.set(name, [...(this.slotLoops.get(name) ?? []), loop]);
-    const completions = new CompletionBatch((ids) => this.boss.complete(name, ids));
-    void loop.run(
-      (count) => this.boss.fetch<T>(name, { batchSize: count }),
-      async (job) => {
-        const running = this.runOne(name, job, handle).then((ok) => {
-          if (ok) completions.add(job.id);
-        });
-        this.running.add(running);
-        await running.finally(() => this.running.delete(running));
-      },
-    );
+  /** Runs work that is not a pg-boss job (a claimed callback) inside the same hooks as a job. */
+  instrument(name: WorkName, item: WorkItem, run: () => Promise<void>): Promise<void> {
+    return this.hooks.aroundJob ? this.hooks.aroundJob(name, item, run) : run();
   }
 
-  /** Runs one job; a failure fails (and retries) only that job. True when it succeeded. */
-  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<boolean> {
+  /** Runs one job; a failure fails (and retries) only that job. */
+  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
     try {
-      const run = () => handle(job.data, job);
-      await (this.hooks.aroundJob ? this.hooks.aroundJob(name, job as PgBoss.Job<unknown>, run) : run());
-      return true;
+      await this.instrument(name, job, () => handle(job.data, job));
     } catch (error) {
       await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
-      return false;
     }
   }
 
@@ -255,109 +242,9 @@ export class JobQueue {
    */
   async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;
-    for (const loops of this.slotLoops.values()) for (const loop of loops) loop.stop();
     await this.statistics?.stop();
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
     const waited = new Promise((resolve) => setTimeout(resolve, stopWaitMs).unref());
     await Promise.race([Promise.allSettled([...this.running]), waited]);
-  }
-}
-
-
-/**
- * The fetch loop behind `workSlots`: fetches as many jobs as there are free
- * slots and starts each at once. It fetches again when a slot frees while
- * jobs are waiting (the last fetch filled every free slot), when a job is
- * sent on this node, and after the polling interval (other nodes' jobs).
- * Slots freed in one event-loop turn share one fetch.
- */
-class SlotLoop {
-  private free: number;
-  private stopped = false;
-  /** Jobs may be waiting: the last fetch filled every free slot, or a job was sent on this node since. */
-  private demand = true;
-  /** A job was sent on this node while a fetch ran: the fetch may not have seen it. */
-  private sentDuringFetch = false;
-  private refillScheduled = false;
-  private signal: (() => void) | undefined;
-
-  constructor(
-    slots: number,
-    private readonly pollingIntervalMs: number,
-  ) {
-    this.free = slots;
-  }
-
-  /** A job was sent on this node. */
-  wake(): void {
-    this.demand = true;
-    this.sentDuringFetch = true;
-    this.signal?.();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.signal?.();
-  }
-
-  async run<T>(fetch: (count: number) => Promise<PgBoss.Job<T>[]>, start: (job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
-    while (!this.stopped) {
-      if (this.free === 0 || !this.demand) {
-        if (await this.sleep()) this.demand = true;
-        continue;
-      }
-      const requested = this.free;
-      this.sentDuringFetch = false;
-      const jobs = await fetch(requested).catch(() => [] as PgBoss.Job<T>[]);
-      this.demand = jobs.length === requested || this.sentDuringFetch;
-      for (const job of jobs) {
-        this.free -= 1;
-        void start(job).finally(() => this.slotFreed());
-      }
-    }
-  }
-
-  private slotFreed(): void {
-    this.free += 1;
-    if (!this.demand || this.refillScheduled) return;
-    this.refillScheduled = true;
-    setImmediate(() => {
-      this.refillScheduled = false;
-      this.signal?.();
-    });
-  }
-
-  /** Waits for a signal or the polling interval; true when the interval passed. */
-  private sleep(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.signal = undefined;
-        resolve(true);
-      }, this.pollingIntervalMs);
-      this.signal = () => {
-        clearTimeout(timer);
-        this.signal = undefined;
-        resolve(false);
-      };
-    });
-  }
-}
-
-/** Job completions gathered during one event-loop turn and sent in one statement. */
-class CompletionBatch {
-  private ids: string[] = [];
-
-  constructor(private readonly send: (ids: string[]) => Promise<unknown>) {}
-
-  add(id: string): void {
-    if (this.ids.length === 0) setImmediate(() => this.flush());
-    this.ids.push(id);
-  }
-
-  private flush(): void {
-    const ids = this.ids;
-    this.ids = [];
-    // A completion lost here leaves the job active until it expires; it is then retried, and its handler finds the work done.
-    void this.send(ids).catch(() => undefined);
   }
 }

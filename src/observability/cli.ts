@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-import PgBoss from 'pg-boss';
 import type pg from 'pg';
-import { queueNames } from '../jobs/queue.ts';
 import { withTransaction } from '../store/db.ts';
 import { rotateSecretKey } from '../store/projects.ts';
 import { buildOpenApiDocument, openApiJson } from './openapi.ts';
@@ -104,11 +102,9 @@ function trimDecimal(value: string): string {
 }
 
 /**
- * `callback replay`: in one transaction, the callback goes back to
- * `pending` and a delivery job is inserted into the pg-boss queue (pg-boss
- * writes through this transaction; the CLI starts no queue). Any running node
- * picks the job up at its next poll. A disabled callback
- * (`callback.force_disable`) is never sent.
+ * `callback replay`: the callback goes back to `pending`, due now; any
+ * running node claims it at its next poll (src/callbacks/dispatcher.ts). A
+ * disabled callback (`callback.force_disable`) is never sent.
  */
 export async function callbackCommand(args: string[], withDatabase: WithDatabase, usageError: UsageErrorFactory): Promise<void> {
   const [action, ...rest] = args;
@@ -123,13 +119,10 @@ export async function callbackCommand(args: string[], withDatabase: WithDatabase
       if (previous === undefined) throw usageError(`no callback ${callbackId}`);
       if (previous === 'disabled') throw usageError(`callback ${callbackId} is disabled (callback.force_disable): it is never sent`);
       await tx.query(`UPDATE callbacks SET status = 'pending', next_attempt_at = now(), delivered_at = NULL WHERE id = $1`, [callbackId]);
-      const transaction = { executeSql: (text: string, parameters: unknown[]) => tx.query(text, parameters) };
-      const boss = new PgBoss({ db: transaction, schema: 'pgboss' });
-      const jobId = await boss.send(queueNames.callbackDeliver, { callbackId }, { db: transaction });
-      return { previous, jobId };
+      return { previous };
     }),
   );
-  process.stdout.write(`${JSON.stringify({ callback_id: Number(callbackId), previous_status: result.previous, status: 'pending', job_id: result.jobId })}\n`);
+  process.stdout.write(`${JSON.stringify({ callback_id: Number(callbackId), previous_status: result.previous, status: 'pending' })}\n`);
 }
 
 export async function openapiCommand(): Promise<void> {

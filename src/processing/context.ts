@@ -21,6 +21,8 @@ export interface CallbackAttemptReport {
 export interface PlatformContext {
   pool: pg.Pool;
   queue: JobQueue;
+  /** Callback delivery on this node: told when a callback due now has committed. */
+  callbacks: { wake(): void };
   methods: ReadonlyMap<string, PaymentMethod>;
   config: Config;
   log: Logger;
@@ -50,15 +52,6 @@ export function methodOf(context: PlatformContext, name: string): PaymentMethod 
   return method;
 }
 
-export interface CallbackAttemptReport {
-  callbackId: bigint;
-  attempt: number;
-  httpStatus: number | null;
-  latencyMs: number;
-  error: string | null;
-  /** The callback's status after this attempt. */
-  status: 'pending' | 'delivered' | 'failed';
-}
 
 /** The one clock every time rule of a project reads: its test clock when set, else real time. */
 export function clockFor(context: PlatformContext, project: Pick<Project, 'testClockAt'>): Date {

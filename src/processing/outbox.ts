@@ -1,13 +1,16 @@
 import type pg from 'pg';
 import { buildCallbackBody, type CallbackContext } from '../callbacks/body.ts';
-import { queueNames } from '../jobs/queue.ts';
+import { tableWorkNames } from '../jobs/queue.ts';
 import { signCallback } from '../signature/index.ts';
+import { afterCommit } from '../store/db.ts';
 import type { Project } from '../store/projects.ts';
 import type { PlatformContext } from './context.ts';
 
 /**
- * Writes a signed callback and its delivery job in the caller's transaction,
- * the one that changed the state the callback reports (transactional outbox).
+ * Writes a signed callback in the caller's transaction, the one that changed
+ * the state the callback reports (transactional outbox); the row is its own
+ * delivery job (src/callbacks/dispatcher.ts claims it once due). It keeps the
+ * id of the request that caused it, so its delivery logs under that id.
  * `callback.force_disable` stores it as disabled (visible, never sent);
  * `callback.delay` postpones the first attempt.
  */
@@ -28,18 +31,14 @@ export async function enqueueCallback(
   const signed = JSON.stringify(signCallback(body, project.secretKey));
   const url = callback.payment.callbackUrl ?? project.callbackUrl ?? '';
   const disabled = callback.payment.callbackDisabled || url === '';
-  const { rows } = await tx.query<{ id: bigint }>(
-    `INSERT INTO callbacks (project_id, payment_ref, operation_id, kind, url, body, status, next_attempt_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8)) RETURNING id`,
+  const { requestId } = context.queue.carry(tableWorkNames.callbackDeliver, {}) as { requestId?: string };
+  await tx.query(
+    `INSERT INTO callbacks (project_id, payment_ref, operation_id, kind, url, body, status, next_attempt_at, request_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)`,
     [
       String(project.id), String(callback.payment.ref), String(callback.operation.id), kind, url, signed,
-      disabled ? 'disabled' : 'pending', callback.payment.callbackDelaySeconds,
+      disabled ? 'disabled' : 'pending', callback.payment.callbackDelaySeconds, requestId ?? null,
     ],
   );
-  if (disabled) return;
-  await context.queue.send(
-    queueNames.callbackDeliver,
-    { callbackId: String(rows[0].id) },
-    { db: tx, startAfterSeconds: callback.payment.callbackDelaySeconds || undefined },
-  );
+  if (!disabled && !callback.payment.callbackDelaySeconds) afterCommit(tx, () => context.callbacks.wake());
 }
