@@ -2,22 +2,28 @@ import type pg from 'pg';
 import { errorCodes } from '../domain/errors.ts';
 import { isFinalOperationStatus, paymentStatusAfter, type OperationOutcome as FinalOutcome, type PaymentStatus } from '../domain/statuses.ts';
 import type { Payer } from '../methods/types.ts';
-import { postOperationToLedger } from '../ledger/post.ts';
+import type { CallbackContext } from '../callbacks/body.ts';
+import { ledgerPart, postOperationToLedger } from '../ledger/post.ts';
 import { planFirstDebit } from '../scheduler/recurring.ts';
 import { withTransaction } from '../store/db.ts';
 import {
   lockOperationWithPayment,
+  readOperationWithPayment,
+  updateIfUnchanged,
   updateOperation,
   updatePaymentAndOperation,
   type LockedOperation,
+  type ObservedOperation,
+  type OperationChanges,
   type OperationRecord,
+  type OperationWithPayment,
   type PaymentChanges,
   type PaymentRecord,
 } from '../store/payments.ts';
 import type { Project } from '../store/projects.ts';
 import { findRegistrationOfPayment, updateRegistration } from '../store/recurring.ts';
 import { clockFor, type PlatformContext } from './context.ts';
-import { enqueueCallback } from './outbox.ts';
+import { callbackPart, enqueueCallback } from './outbox.ts';
 
 /** A provider result to record on an operation. */
 export type ProviderResult =
@@ -52,16 +58,21 @@ export function declineResult(operationType: string, reason: string, raw?: unkno
 }
 
 /**
- * Records a provider result under the payment's row lock. Idempotent: a
- * result for an operation that is already final changes nothing (duplicate
- * webhooks, retried jobs), so each outcome is applied and reported once.
- * Returns false when nothing changed.
+ * Records a provider result. Idempotent: a result for an operation that is
+ * already final changes nothing (duplicate webhooks, retried jobs), so each
+ * outcome is applied and reported once. Returns false when nothing changed.
+ *
+ * The common case takes two round trips (`applyUnlessChanged`); anything
+ * else, and any result that meets a concurrent change, is applied under the
+ * payment's row lock (`applyProviderResultIn`). Both decide with the same
+ * functions (`redirectWrite`, `finalWrite`).
  */
-export async function applyProviderResult(context: PlatformContext, operationId: bigint, result: ProviderResult): Promise<boolean> {
-  return withTransaction(context.pool, (tx) => applyProviderResultIn(context, tx, operationId, result));
+export async function applyProviderResult(context: PlatformContext, operationId: bigint, result: ProviderResult, observed?: ObservedForResult): Promise<boolean> {
+  const applied = await applyUnlessChanged(context, operationId, result, observed);
+  return applied ?? withTransaction(context.pool, (tx) => applyProviderResultIn(context, tx, operationId, result));
 }
 
-/** The same, inside the caller's transaction. */
+/** The same, under the payment's row lock, inside the caller's transaction. */
 export async function applyProviderResultIn(context: PlatformContext, tx: pg.PoolClient, operationId: bigint, result: ProviderResult): Promise<boolean> {
   const locked = await lockOperationWithPayment(tx, operationId, new Date());
   if (!locked) throw new Error(`operation ${operationId} not found`);
@@ -82,6 +93,86 @@ export async function applyProviderResultIn(context: PlatformContext, tx: pg.Poo
   }
 }
 
+/**
+ * The rows a job read before it called the provider (`findOpenOperationWithPayment`),
+ * with its project: the result is written against them without reading again.
+ */
+export type ObservedForResult = ObservedOperation & { project: Project };
+
+/**
+ * A redirect or final result in one or two round trips instead of five or six
+ * (BEGIN, lock, update, ledger, callback, COMMIT): the rows are read without
+ * locks (or were, by the job, before the provider call: `observed`), and the
+ * updates, the ledger entries and the callback are written in ONE statement
+ * that first checks neither row changed since (`updateIfUnchanged`). The
+ * callback reports the rows as this statement writes them, computed from the
+ * read and the changes (`withChanges`). Undefined when this path does not
+ * apply: a pending result, a COF registration to settle, an operation that
+ * is gone, or rows that changed.
+ */
+async function applyUnlessChanged(context: PlatformContext, operationId: bigint, result: ProviderResult, observed?: ObservedForResult): Promise<boolean | undefined> {
+  if (result.kind === 'pending') return undefined;
+  const read = observed ?? (await readOperationWithPayment(context.pool, operationId, new Date()));
+  if (!read) return undefined;
+  const { payment, operation, project, fee, versions } = read;
+  // A final status never changes again, so an unlocked read of one is enough to know there is nothing to do.
+  if (isFinalOperationStatus(operation.status)) return false;
+  if (result.kind === 'redirect') {
+    if (operation.status === 'awaiting redirect result') return false;
+    const write = redirectWrite(context, project, payment, operation, result);
+    const callback = callbackPart(context, project, 'intermediate', { ...withChanges(payment, operation, write), redirectData: redirectData(result) });
+    return wroteUnlessChanged(context, await updateIfUnchanged(context.pool, versions, write.payment, write.operation, [callback.part]), callback.dueNow);
+  }
+  if (payment.recurringId !== null) return undefined;
+  const write = finalWrite(context, project, payment, operation, result);
+  const updated = withChanges(payment, operation, write);
+  const ledger = ledgerPart(updated.operation, fee);
+  const callback = callbackPart(context, project, 'final', updated);
+  const parts = ledger ? [ledger, callback.part] : [callback.part];
+  return wroteUnlessChanged(context, await updateIfUnchanged(context.pool, versions, write.payment, write.operation, parts), callback.dueNow);
+}
+
+function wroteUnlessChanged(context: PlatformContext, written: OperationWithPayment | undefined, callbackDueNow: boolean): true | undefined {
+  if (!written) return undefined;
+  if (callbackDueNow) context.callbacks.wake();
+  return true;
+}
+
+/** What a result writes on the payment and the operation. */
+interface ResultWrite {
+  payment: { ref: bigint; changes: PaymentChanges; updatedAt: Date };
+  operation: { id: bigint; changes: OperationChanges };
+}
+
+/** The payment and operation as `write` leaves them: what the callback reports. */
+function withChanges(payment: PaymentRecord, operation: OperationRecord, write: ResultWrite): OperationWithPayment {
+  const { providerResponse: _stored, ...operationChanges } = write.operation.changes;
+  return {
+    payment: { ...payment, ...write.payment.changes, updatedAt: write.payment.updatedAt },
+    operation: { ...operation, ...operationChanges },
+  };
+}
+
+function redirectData(result: Extract<ProviderResult, { kind: 'redirect' }>): CallbackContext['redirectData'] {
+  return { method: 'GET', url: result.redirectUrl, body: {} };
+}
+
+function redirectWrite(
+  context: PlatformContext,
+  project: Project,
+  payment: PaymentRecord,
+  operation: OperationRecord,
+  result: Extract<ProviderResult, { kind: 'redirect' }>,
+): ResultWrite {
+  return {
+    payment: { ref: payment.ref, changes: { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId }, updatedAt: clockFor(context, project) },
+    operation: {
+      id: operation.id,
+      changes: { status: 'awaiting redirect result', providerPaymentId: result.providerPaymentId, providerResponse: { redirectUrl: result.redirectUrl, provider: result.raw } },
+    },
+  };
+}
+
 async function recordRedirect(
   context: PlatformContext,
   tx: pg.PoolClient,
@@ -91,34 +182,21 @@ async function recordRedirect(
   result: Extract<ProviderResult, { kind: 'redirect' }>,
 ): Promise<boolean> {
   if (operation.status === 'awaiting redirect result') return false;
-  const updated = await updatePaymentAndOperation(
-    tx,
-    { ref: payment.ref, changes: { status: 'awaiting redirect result', providerOrderId: result.providerPaymentId }, updatedAt: clockFor(context, project) },
-    {
-      id: operation.id,
-      changes: { status: 'awaiting redirect result', providerPaymentId: result.providerPaymentId, providerResponse: { redirectUrl: result.redirectUrl, provider: result.raw } },
-    },
-  );
-  await enqueueCallback(context, tx, project, 'intermediate', { ...updated, redirectData: { method: 'GET', url: result.redirectUrl, body: {} } });
+  const write = redirectWrite(context, project, payment, operation, result);
+  const updated = await updatePaymentAndOperation(tx, write.payment, write.operation);
+  await enqueueCallback(context, tx, project, 'intermediate', { ...updated, redirectData: redirectData(result) });
   return true;
 }
 
-async function recordFinal(
-  context: PlatformContext,
-  tx: pg.PoolClient,
-  project: Project,
-  { payment, operation, fee }: Pick<LockedOperation, 'payment' | 'operation' | 'fee'>,
-  result: FinalResult,
-): Promise<boolean> {
+function finalWrite(context: PlatformContext, project: Project, payment: PaymentRecord, operation: OperationRecord, result: FinalResult): ResultWrite {
   const now = clockFor(context, project);
   const changes = moneyChanges(payment, operation, result);
   const capturedMinor = changes.capturedMinor ?? payment.capturedMinor;
   const refundedMinor = changes.refundedMinor ?? payment.refundedMinor;
   changes.status = paymentStatusAfter(operation.type, result.outcome, statusBefore(payment, operation), { capturedMinor, refundedMinor });
-  const { payment: updatedPayment, operation: updatedOperation } = await updatePaymentAndOperation(
-    tx,
-    { ref: payment.ref, changes, updatedAt: now },
-    {
+  return {
+    payment: { ref: payment.ref, changes, updatedAt: now },
+    operation: {
       id: operation.id,
       changes: {
         status: result.outcome,
@@ -130,10 +208,21 @@ async function recordFinal(
         completedAt: now,
       },
     },
-  );
+  };
+}
+
+async function recordFinal(
+  context: PlatformContext,
+  tx: pg.PoolClient,
+  project: Project,
+  { payment, operation, fee }: Pick<LockedOperation, 'payment' | 'operation' | 'fee'>,
+  result: FinalResult,
+): Promise<boolean> {
+  const write = finalWrite(context, project, payment, operation, result);
+  const { payment: updatedPayment, operation: updatedOperation } = await updatePaymentAndOperation(tx, write.payment, write.operation);
   // The ledger entries commit with the final status, or neither does.
   await postOperationToLedger(tx, updatedOperation, fee);
-  const recurring = await settleRegistration(context, tx, project, updatedPayment, operation, result, now);
+  const recurring = await settleRegistration(context, tx, project, updatedPayment, operation, result, write.payment.updatedAt);
   await enqueueCallback(context, tx, project, 'final', { payment: updatedPayment, operation: updatedOperation, recurring });
   return true;
 }

@@ -2,10 +2,9 @@ import { errorCodes } from '../domain/errors.ts';
 import { assertNever } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
 import type { OperationOutcome, PaymentMethod } from '../methods/types.ts';
-import { findOpenOperationWithPayment, type OperationRecord, type PaymentRecord } from '../store/payments.ts';
-import type { Project } from '../store/projects.ts';
+import { findOpenOperationWithPayment } from '../store/payments.ts';
 import { findRegistration, findRegistrationOfPayment } from '../store/recurring.ts';
-import { applyProviderResult, declineResult, successResult, type ProviderResult } from './apply.ts';
+import { applyProviderResult, declineResult, successResult, type ObservedForResult, type ProviderResult } from './apply.ts';
 import { methodOf, type PlatformContext } from './context.ts';
 import { walletReturnUrl } from './return-urls.ts';
 
@@ -15,10 +14,7 @@ import { walletReturnUrl } from './return-urls.ts';
  * and calls the provider with the operation's request id, so a job retried
  * after a crash or timeout never repeats an effect at the provider.
  */
-interface Loaded {
-  operation: OperationRecord;
-  payment: PaymentRecord;
-  project: Project;
+interface Loaded extends ObservedForResult {
   method: PaymentMethod;
 }
 
@@ -29,10 +25,9 @@ interface Loaded {
 async function load(context: PlatformContext, operationId: bigint, countAttempt: boolean): Promise<Loaded | undefined> {
   const open = await findOpenOperationWithPayment(context.pool, operationId, { countAttempt });
   if (!open) return undefined;
-  const { operation, payment } = open;
-  const project = await context.projects.find(payment.projectId, context.now());
+  const project = await context.projects.find(open.payment.projectId, context.now());
   if (!project) throw new Error(`operation ${operationId} lost its project`);
-  return { operation, payment, project, method: methodOf(context, payment.method) };
+  return { ...open, project, method: methodOf(context, open.payment.method) };
 }
 
 /** Converts a method outcome into a result to record. */
@@ -88,17 +83,17 @@ export async function executeOperation(context: PlatformContext, operationId: bi
         outcome.kind === 'redirect'
           ? { kind: 'redirect', providerPaymentId: outcome.providerPaymentId, redirectUrl: outcome.redirectUrl, raw: outcome.raw }
           : declineResult(operation.type, outcome.reason, outcome.raw);
-      await applyProviderResult(context, operation.id, result);
+      await applyProviderResult(context, operation.id, result, loaded);
       return;
     }
     case 'capture':
-      return finish(context, operation, await method.captureHold(project, { requestId: operation.requestId, authorizationId: required(payment.providerAuthorizationId), money }));
+      return finish(context, loaded, await method.captureHold(project, { requestId: operation.requestId, authorizationId: required(payment.providerAuthorizationId), money }));
     case 'cancel':
-      return finish(context, operation, await method.releaseHold(project, { requestId: operation.requestId, authorizationId: required(payment.providerAuthorizationId) }));
+      return finish(context, loaded, await method.releaseHold(project, { requestId: operation.requestId, authorizationId: required(payment.providerAuthorizationId) }));
     case 'refund':
       return finish(
         context,
-        operation,
+        loaded,
         await method.refund(project, {
           requestId: operation.requestId,
           captureId: required(payment.providerCaptureId),
@@ -110,14 +105,14 @@ export async function executeOperation(context: PlatformContext, operationId: bi
     case 'payout':
       return finish(
         context,
-        operation,
+        loaded,
         await method.payout(project, { requestId: operation.requestId, paymentId: payment.paymentId, money, receiver: required(payment.accountNumber), note: payment.description }),
       );
     case 'recurring': {
       const registration = payment.recurringId === null ? undefined : await findRegistration(context.pool, project.id, payment.recurringId);
       return finish(
         context,
-        operation,
+        loaded,
         await method.debitSaved(project, {
           requestId: operation.requestId,
           vaultId: required(registration?.vaultId ?? null),
@@ -129,7 +124,7 @@ export async function executeOperation(context: PlatformContext, operationId: bi
     }
     case 'recurring_cancel': {
       const registration = await findRegistrationOfPayment(context.pool, payment.ref);
-      return finish(context, operation, await method.deleteSaved(project, { vaultId: required(registration?.vaultId ?? null) }));
+      return finish(context, loaded, await method.deleteSaved(project, { vaultId: required(registration?.vaultId ?? null) }));
     }
     case 'chargeback':
       throw new Error('chargebacks are recorded from provider events, never executed');
@@ -146,7 +141,7 @@ export async function completeOperation(context: PlatformContext, operationId: b
   if (operation.type !== 'sale' && operation.type !== 'auth') return;
   if (!payment.providerOrderId) throw new Error(`operation ${operationId} has no provider order yet`);
   const outcome = await method.completePurchase(project, { requestId: `${operation.requestId}-complete`, intent: operation.type, orderId: payment.providerOrderId });
-  await finish(context, operation, outcome);
+  await finish(context, loaded, outcome);
 }
 
 /** Polls a pending operation; reschedules itself with growing gaps until the outcome is final. */
@@ -159,15 +154,17 @@ export async function pollOperation(context: PlatformContext, operationId: bigin
   const providerPaymentId = operation.providerPaymentId || payment.providerOrderId || '';
   if (!providerPaymentId) return;
   const outcome = await method.poll(project, { type, providerPaymentId, orderId: payment.providerOrderId ?? undefined });
-  await finish(context, operation, outcome, pollNumber);
+  await finish(context, loaded, outcome, pollNumber);
 }
 
 /** Polls stop after this many tries (about three days with the capped gap); then the threshold rule declines. */
 export const pollsMax = 450;
 
-async function finish(context: PlatformContext, operation: OperationRecord, outcome: OperationOutcome, pollNumber = 0): Promise<void> {
+/** Records the outcome against the rows the job read before the call; a pending one schedules the next poll. */
+async function finish(context: PlatformContext, loaded: Loaded, outcome: OperationOutcome, pollNumber = 0): Promise<void> {
+  const { operation } = loaded;
   const result = toProviderResult(operation.type, outcome);
-  await applyProviderResult(context, operation.id, result);
+  await applyProviderResult(context, operation.id, result, loaded);
   if (result.kind !== 'pending') return;
   if (pollNumber >= pollsMax) {
     await applyProviderResult(context, operation.id, {

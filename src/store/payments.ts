@@ -344,26 +344,34 @@ function toOperationWithPayment(row: Record<string, unknown>[]): OperationWithPa
   return { payment: toPayment(row[0]), operation: toOperation(row[1]) };
 }
 
+/** An operation and its payment as read, with what a result write needs from the same read. */
+export interface ObservedOperation extends OperationWithPayment {
+  /** The project's fee for this operation's type (the ledger books it if the operation succeeds). */
+  fee: FeeRule | undefined;
+  /** The rows' versions, for a write that checks nothing changed since (`updateIfUnchanged`). */
+  versions: RowVersions;
+}
+
 /**
  * Reads an open operation and its payment in one round trip; with
  * `countAttempt`, the same statement counts one more try to reach the
  * provider (`provider_attempts`, committed before the call is made).
  * Undefined when the operation is unknown or already final.
  */
-export async function findOpenOperationWithPayment(db: Queryable, id: bigint, options: { countAttempt: boolean }): Promise<OperationWithPayment | undefined> {
-  if (!options.countAttempt) {
-    const found = await findOperationWithPayment(db, id);
-    return found && !isFinalOperationStatus(found.operation.status) ? found : undefined;
-  }
+export async function findOpenOperationWithPayment(db: Queryable, id: bigint, options: { countAttempt: boolean }): Promise<ObservedOperation | undefined> {
+  const operation = options.countAttempt
+    ? `UPDATE operations SET provider_attempts = provider_attempts + 1
+        WHERE id = $1 AND status IN ('processing', 'awaiting redirect result') RETURNING *, xmin::text AS row_version`
+    : `SELECT *, xmin::text AS row_version FROM operations WHERE id = $1 AND status IN ('processing', 'awaiting redirect result')`;
   const [row] = await queryJoinedRows(
     db,
-    `WITH o AS (
-       UPDATE operations SET provider_attempts = provider_attempts + 1
-        WHERE id = $1 AND status IN ('processing', 'awaiting redirect result') RETURNING *)
-     SELECT p.*, NULL AS "|", o.* FROM o JOIN payments p ON p.id = o.payment_ref`,
+    `WITH o AS (${operation})
+     SELECT p.*, NULL AS "|", o.*, NULL AS "|", fee.percent_basis_points, fee.fixed_minor, NULL AS "|", p.xmin::text AS payment, o.row_version AS operation
+       FROM o JOIN payments p ON p.id = o.payment_ref
+       LEFT JOIN project_fees fee ON fee.project_id = p.project_id AND fee.operation_type = o.type`,
     [String(id)],
   );
-  return row && toOperationWithPayment(row);
+  return row && { ...toOperationWithPayment(row), fee: toFeeRule(row[2]), versions: row[3] as unknown as RowVersions };
 }
 
 /** An operation, whatever its status, with its payment, in one round trip. */
@@ -400,4 +408,87 @@ export async function lockOperationWithPayment(tx: Queryable, operationId: bigin
 function toFeeRule(row: Record<string, unknown>): FeeRule | undefined {
   if (row.percent_basis_points === null) return undefined;
   return { percentBasisPoints: Number(row.percent_basis_points), fixedMinor: BigInt(row.fixed_minor as bigint | string) };
+}
+
+/** The row versions (`xmin`) an optimistic write checks: any committed change to either row since the read changes them. */
+export interface RowVersions {
+  payment: string;
+  operation: string;
+}
+
+/**
+ * What `lockOperationWithPayment` reads, without locks, with the rows'
+ * versions: for a write that checks nothing changed since
+ * (`updateIfUnchanged`) instead of holding locks over several round trips.
+ */
+export async function readOperationWithPayment(db: Queryable, operationId: bigint, now: Date): Promise<(LockedOperation & { versions: RowVersions }) | undefined> {
+  const [row] = await queryJoinedRows(
+    db,
+    `SELECT p.*, NULL AS "|", o.*, NULL AS "|", project.*, NULL AS "|", fee.percent_basis_points, fee.fixed_minor,
+            NULL AS "|", p.xmin::text AS payment, o.xmin::text AS operation
+       FROM operations o JOIN payments p ON p.id = o.payment_ref
+       JOIN projects project ON project.id = p.project_id
+       LEFT JOIN project_fees fee ON fee.project_id = p.project_id AND fee.operation_type = o.type
+      WHERE o.id = $1`,
+    [String(operationId)],
+  );
+  if (!row) return undefined;
+  const versions = row[4] as unknown as RowVersions;
+  return { ...toOperationWithPayment(row), project: toProject(row[2] as unknown as ProjectRow, now), fee: toFeeRule(row[3]), versions };
+}
+
+/** Numbered parameters of one statement built in parts. */
+export class StatementParameters {
+  readonly values: unknown[] = [];
+
+  /** Adds a value; gives its placeholder (`$n`). */
+  add(value: unknown): string {
+    this.values.push(typeof value === 'bigint' ? String(value) : value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * Writes that run only if the rows did not change since they were read: CTE
+ * definitions (`name AS (INSERT ...)`, names unique in the statement) that
+ * read `EXISTS (SELECT 1 FROM guard)`, so they run with the updates or not
+ * at all. `guard` locks both rows and is empty when either version differs.
+ */
+export type GuardedPart = (parameters: StatementParameters) => string[];
+
+/**
+ * Updates a payment and one of its operations, and writes `parts` (ledger
+ * entries, the callback), in ONE statement and only if neither row changed
+ * since `versions` were read: an optimistic form of lock, then write. The
+ * guard's `FOR UPDATE` waits for a concurrent writer and then re-checks the
+ * version on the row it committed, so two writers never both pass.
+ * Undefined when something changed: the caller takes the locked path.
+ */
+export async function updateIfUnchanged(
+  db: Queryable,
+  versions: RowVersions,
+  payment: { ref: bigint; changes: PaymentChanges; updatedAt: Date },
+  operation: { id: bigint; changes: OperationChanges },
+  parts: readonly GuardedPart[],
+): Promise<OperationWithPayment | undefined> {
+  const parameters = new StatementParameters();
+  const paymentRef = parameters.add(payment.ref);
+  const operationId = parameters.add(operation.id);
+  const guard = `guard AS (
+      SELECT 1 FROM payments p JOIN operations o ON o.payment_ref = p.id
+       WHERE p.id = ${paymentRef} AND o.id = ${operationId}
+         AND p.xmin = ${parameters.add(versions.payment)}::xid AND o.xmin = ${parameters.add(versions.operation)}::xid
+       FOR UPDATE OF p, o)`;
+  const paymentSet = paymentAssignments(payment.changes, payment.updatedAt, parameters.values.length + 1);
+  parameters.values.push(...paymentSet.values);
+  const operationSet = operationAssignments(operation.changes, parameters.values.length + 1);
+  parameters.values.push(...operationSet.values);
+  const ctes = [
+    guard,
+    `p AS (UPDATE payments SET ${paymentSet.assignments} WHERE id = ${paymentRef} AND EXISTS (SELECT 1 FROM guard) RETURNING *)`,
+    `o AS (UPDATE operations SET ${operationSet.assignments} WHERE id = ${operationId} AND EXISTS (SELECT 1 FROM guard) RETURNING *)`,
+    ...parts.flatMap((part) => part(parameters)),
+  ];
+  const [row] = await queryJoinedRows(db, `WITH ${ctes.join(',\n')}\nSELECT p.*, NULL AS "|", o.* FROM p, o`, parameters.values);
+  return row && toOperationWithPayment(row);
 }
