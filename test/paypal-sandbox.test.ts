@@ -587,6 +587,17 @@ describe('refunds', () => {
     assert.equal(attempts.filter((attempt) => attempt.status === 201).length, 1);
     assert.equal(attempts.filter((attempt) => attempt.status === 422).length, 4);
   });
+
+  test('concurrent approvals of one order (a double click): one approves, the others are told it is already approved; one event', async () => {
+    const order = await createOrder('14.50');
+    const responses = await Promise.all(Array.from({ length: 4 }, () => submitApproval(order.id, 'approve')));
+    assert.deepEqual(responses.map((response) => response.status).sort(), [303, 409, 409, 409]);
+    const events = await database.pool.query(
+      `SELECT count(*)::int AS n FROM paypal_sandbox.webhook_events WHERE resource_id = $1 AND event_type = 'CHECKOUT.ORDER.APPROVED'`,
+      [order.id],
+    );
+    assert.equal(events.rows[0].n, 1);
+  });
 });
 
 describe('PayPal-Request-Id idempotency', () => {

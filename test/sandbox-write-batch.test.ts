@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { WriteBatch, type Client } from '../src/sandbox/paypal/store.ts';
+import { isWriteConflict, WriteBatch, type Client } from '../src/sandbox/paypal/store.ts';
 import { createTestDatabase, stopTestServer, type TestDatabase } from './support/database.ts';
 
 // The sandbox gathers an action's writes into one statement: every write lands, in one round trip, or none does.
@@ -80,4 +80,26 @@ test('a single write is sent as it is; a write with its own WITH is refused (Pos
   await single.send(client as unknown as Client);
   assert.deepEqual(sent, ['UPDATE parents SET status = $2 WHERE id = $1']);
   await assert.rejects(new WriteBatch().query('WITH x AS (SELECT 1) INSERT INTO events SELECT 1, 2 FROM x', []), /must not begin with WITH/);
+});
+
+test('a transition that finds its row in the state it names writes with the rest; one that finds it moved on fails them all as a write conflict', async () => {
+  await client.query(`INSERT INTO parents VALUES ('p9', 'APPROVED')`);
+  const moved = new WriteBatch();
+  await moved.transition('UPDATE parents SET status = $2 WHERE id = $1 AND status = $3', ['p9', 'COMPLETED', 'APPROVED']);
+  await eventWrite(moved, 'e9', 2);
+  sent.length = 0;
+  await moved.send(client as unknown as Client);
+  assert.equal(sent.length, 1, 'one round trip');
+  assert.deepEqual((await client.query(`SELECT status FROM parents WHERE id = 'p9'`)).rows, [{ status: 'COMPLETED' }]);
+  assert.equal((await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE event_id = 'e9'`)).rows[0].n, 2);
+
+  // The same move again (a second capture that read APPROVED before the first wrote): nothing of it is written.
+  const again = new WriteBatch();
+  await eventWrite(again, 'e10', 1);
+  await again.transition('UPDATE parents SET status = $2 WHERE id = $1 AND status = $3', ['p9', 'COMPLETED', 'APPROVED']);
+  const failure = await again.send(client as unknown as Client).then(() => undefined, (error: unknown) => error);
+  assert.ok(isWriteConflict(failure), `a write conflict: ${String(failure)}`);
+  assert.equal((await client.query(`SELECT count(*)::int AS n FROM events WHERE id = 'e10'`)).rows[0].n, 0, 'the event written with it is gone too');
+  assert.equal((await client.query(`SELECT count(*)::int AS n FROM paypal_sandbox.write_conflicts`)).rows[0].n, 0, 'no conflict row is ever kept');
+  assert.ok(!isWriteConflict(new Error('other')));
 });

@@ -9,7 +9,7 @@ import type { SandboxContext } from './context.ts';
 import { payerIdForEmail } from './ids.ts';
 import { formatAmount } from './money.ts';
 import { assertNever, orderRepresentation } from './representations.ts';
-import { findOrder, inTransaction, updateOrder, withConnection, WriteBatch, type OrderRecord, type PayerRecord } from './store.ts';
+import { findOrder, retryingWriteConflicts, updateOrderFrom, withConnection, WriteBatch, type OrderRecord, type PayerRecord } from './store.ts';
 import { recordWebhookEvent } from './webhooks.ts';
 import { webhookCopiesFor } from './scenarios.ts';
 
@@ -182,14 +182,16 @@ export function registerCheckoutPage(app: FastifyInstance, context: SandboxConte
   }
 
   async function approve(reply: FastifyReply, token: string, email: string): Promise<FastifyReply> {
-    const outcome = await inTransaction(context.pool, async (client): Promise<ApprovalOutcome> => {
-      const order = await findOrder(client, token, { forUpdate: true });
+    // Read without a lock; the approval is a transition out of the status read, so a second approval at the same time
+    // (a double click) writes nothing and runs again, to find the order APPROVED.
+    const outcome = await retryingWriteConflicts(() => withConnection(context.pool, async (client): Promise<ApprovalOutcome> => {
+      const order = await findOrder(client, token);
       const refused = refusal(order, context.now());
       if (refused) return { kind: 'refused', refused };
       if (email.length > 254 || !emailPattern.test(email)) return { kind: 'invalid email', order: order! };
       const approved: OrderRecord = { ...order!, status: 'APPROVED', payer: payerForEmail(email), updatedAt: context.now() };
       const writes = new WriteBatch();
-      await updateOrder(writes, approved);
+      await updateOrderFrom(writes, approved, order!.status);
       await recordWebhookEvent(writes, context, {
         eventType: 'CHECKOUT.ORDER.APPROVED',
         resourceId: approved.id,
@@ -199,7 +201,7 @@ export function registerCheckoutPage(app: FastifyInstance, context: SandboxConte
       });
       await writes.send(client);
       return { kind: 'approved', order: approved };
-    });
+    }));
     switch (outcome.kind) {
       case 'refused':
         return messagePage(reply, outcome.refused.statusCode, outcome.refused.title, outcome.refused.message);

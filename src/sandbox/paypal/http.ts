@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.ts';
 import { errorBody, newDebugId, SandboxError } from './errors.ts';
-import { findStoredResponse, inTransactionEndingWith, storedResponseStatement, type Client, type WriteBatch } from './store.ts';
+import { findStoredResponse, inTransactionEndingWith, retryingWriteConflicts, storedResponseStatement, type Client, type WriteBatch } from './store.ts';
 
 /** PayPal accepts request ids up to 108 characters. */
 const requestIdLengthMax = 108;
@@ -59,9 +59,11 @@ export interface ActionResult {
  * succeeded either writes its effect and then finds the key taken (it rolls
  * back) or fails on the first one's effect (ORDER_ALREADY_CAPTURED); either
  * way it answers with the stored response. Concurrent repeats wait on the
- * key (or on the resource's row lock) for the first to commit. An action
- * that reads nothing (creating an order) is one statement in all: its
- * gathered writes and the stored response, without BEGIN and COMMIT.
+ * key (or on the resource's row lock) for the first to commit, or meet a
+ * write conflict on the order and run again. An action that only reads
+ * without locks (creating or capturing an order) is its reads plus ONE
+ * statement: its gathered writes and the stored response, without BEGIN
+ * and COMMIT.
  */
 export async function runIdempotent(
   context: SandboxContext,
@@ -74,16 +76,18 @@ export async function runIdempotent(
   const endpoint = endpointKey(request, prefix);
   let outcome: { statusCode: number; body: string; replayed: boolean; answerDelayMs?: number; workDueInMs?: number };
   try {
-    outcome = await inTransactionEndingWith(context.pool, async (client) => {
-      const result = await action(client);
-      const body = result.body === undefined ? '' : JSON.stringify(result.body);
-      const response = { statusCode: result.statusCode, body };
-      return {
-        value: { ...response, replayed: false, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs },
-        writes: result.writes,
-        last: requestId === undefined ? undefined : storedResponseStatement(endpoint, requestId, response),
-      };
-    });
+    outcome = await retryingWriteConflicts(() =>
+      inTransactionEndingWith(context.pool, async (client) => {
+        const result = await action(client);
+        const body = result.body === undefined ? '' : JSON.stringify(result.body);
+        const response = { statusCode: result.statusCode, body };
+        return {
+          value: { ...response, replayed: false, answerDelayMs: result.answerDelayMs, workDueInMs: result.workDueInMs },
+          writes: result.writes,
+          last: requestId === undefined ? undefined : storedResponseStatement(endpoint, requestId, response),
+        };
+      }),
+    );
   } catch (error) {
     const stored = requestId === undefined ? undefined : await findStoredResponse(context.pool, endpoint, requestId);
     if (!stored) throw error;

@@ -28,7 +28,7 @@ import {
   listChildrenOfOrder,
   recordFirstAttempt,
   scheduleWork,
-  updateOrder,
+  updateOrderFrom,
   withConnection,
   WriteBatch,
   type AuthorizationRecord,
@@ -134,8 +134,8 @@ export async function loadOrderView(client: Client, order: OrderRecord): Promise
   return { order, ...(await listChildrenOfOrder(client, order.id)) };
 }
 
-async function lockOrder(client: Client, id: string): Promise<OrderRecord> {
-  const order = await findOrder(client, id, { forUpdate: true });
+async function requireOrder(client: Client, id: string): Promise<OrderRecord> {
+  const order = await findOrder(client, id);
   if (!order) throw new SandboxError('INVALID_RESOURCE_ID', { field: 'order_id', value: id, location: 'path' });
   return order;
 }
@@ -169,9 +169,14 @@ async function createOrder(context: SandboxContext, client: Client, input: Creat
   return { statusCode: 201, body: orderRepresentation(context, view, representation ? 'full' : 'minimal'), writes };
 }
 
-/** Checks shared by capture and authorize of an order; returns the order locked for this transaction. */
-async function lockOrderForPayment(client: Client, orderId: string, action: OrderIntent): Promise<OrderRecord> {
-  const order = await lockOrder(client, orderId);
+/**
+ * Checks shared by capture and authorize of an order; returns the order as
+ * read, without a lock: the action's order update is a transition out of
+ * APPROVED (`updateOrderFrom`), so of two concurrent captures one writes and
+ * the other runs again and finds the order COMPLETED.
+ */
+async function readOrderForPayment(client: Client, orderId: string, action: OrderIntent): Promise<OrderRecord> {
+  const order = await requireOrder(client, orderId);
   if (order.intent !== action) throw new SandboxError('ACTION_DOES_NOT_MATCH_INTENT', { field: 'intent', value: order.intent, location: 'body' });
   switch (order.status) {
     case 'CREATED':
@@ -214,7 +219,7 @@ const slowScenarioDelay = (context: SandboxContext, order: OrderRecord) =>
   scenarioFor(order.amountMinor, order.currency) === 'slow_response' ? context.timeoutScenarioDelayMs : undefined;
 
 async function captureOrder(context: SandboxContext, client: Client, orderId: string, representation: boolean): Promise<ActionResult> {
-  const order = await lockOrderForPayment(client, orderId, 'CAPTURE');
+  const order = await readOrderForPayment(client, orderId, 'CAPTURE');
   const now = context.now();
   const pending = scenarioFor(order.amountMinor, order.currency) === 'capture_pending' || payerCaptureIsDenied(order.payer?.emailAddress);
   const capture: CaptureRecord = {
@@ -236,7 +241,7 @@ async function captureOrder(context: SandboxContext, client: Client, orderId: st
   const writes = new WriteBatch();
   await insertCapture(writes, capture);
   const completed: OrderRecord = { ...order, status: 'COMPLETED', vaultTokenId: await vaultOnSuccess(writes, order, now), updatedAt: now };
-  await updateOrder(writes, completed);
+  await updateOrderFrom(writes, completed, 'APPROVED');
   if (pending) await scheduleWork(writes, 'settle_capture', capture.id, new Date(now.getTime() + context.pendingCompletionDelayMs));
   await recordWebhookEvent(writes, context, {
     eventType: pending ? 'PAYMENT.CAPTURE.PENDING' : 'PAYMENT.CAPTURE.COMPLETED',
@@ -257,7 +262,7 @@ async function captureOrder(context: SandboxContext, client: Client, orderId: st
 }
 
 async function authorizeOrder(context: SandboxContext, client: Client, orderId: string, representation: boolean): Promise<ActionResult> {
-  const order = await lockOrderForPayment(client, orderId, 'AUTHORIZE');
+  const order = await readOrderForPayment(client, orderId, 'AUTHORIZE');
   const now = context.now();
   const authorization: AuthorizationRecord = {
     id: newResourceId(),
@@ -273,7 +278,7 @@ async function authorizeOrder(context: SandboxContext, client: Client, orderId: 
   const writes = new WriteBatch();
   await insertAuthorization(writes, authorization);
   const completed: OrderRecord = { ...order, status: 'COMPLETED', vaultTokenId: await vaultOnSuccess(writes, order, now), updatedAt: now };
-  await updateOrder(writes, completed);
+  await updateOrderFrom(writes, completed, 'APPROVED');
   await recordWebhookEvent(writes, context, {
     eventType: 'PAYMENT.AUTHORIZATION.CREATED',
     resourceId: authorization.id,

@@ -1,8 +1,11 @@
 /**
  * The sandbox's persistence: plain SQL on the `paypal_sandbox` schema. Every
  * function takes the client of the caller's transaction; money-moving reads
- * take `forUpdate` so captures, refunds and voids of one resource run one at a
- * time (lock, then check, then write).
+ * take `forUpdate` so refunds and voids of one resource run one at a time
+ * (lock, then check, then write). An order's approval, capture and
+ * authorization read it without a lock instead: their order update is a
+ * transition out of the status they read (`updateOrderFrom`), so of two at
+ * once one writes and the other runs again (`retryingWriteConflicts`).
  */
 import type pg from 'pg';
 
@@ -24,10 +27,14 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: Client) => 
 }
 
 /**
- * A transaction whose BEGIN is sent just before its first statement and whose
- * gathered writes, then `last`, end it: an action that reads nothing runs as
- * ONE statement, atomic by itself, without BEGIN and COMMIT. An error (a
- * failed check, or `last` failing) rolls back whatever was begun.
+ * A transaction whose BEGIN is sent just before its first statement that
+ * writes or locks, and whose gathered writes, then `last`, end it: an action
+ * that only reads without locks (creating an order; capturing one, whose
+ * order update is a `WriteBatch.transition`) runs its reads on their own and
+ * its writes as ONE statement, atomic by itself, without BEGIN and COMMIT.
+ * Under READ COMMITTED every statement reads its own snapshot either way, so
+ * a plain read outside the transaction sees what it would have seen inside.
+ * An error (a failed check, or `last` failing) rolls back whatever was begun.
  */
 export async function inTransactionEndingWith<T>(
   pool: pg.Pool,
@@ -40,7 +47,7 @@ export async function inTransactionEndingWith<T>(
   const lazy = Object.create(client, {
     query: {
       async value(...args: unknown[]) {
-        if (!begun) {
+        if (!begun && !isPlainRead(args[0])) {
           begun = true;
           await client.query('BEGIN');
         }
@@ -58,6 +65,34 @@ export async function inTransactionEndingWith<T>(
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/** A SELECT that takes no row lock (a write or a lock begins the lazy transaction first). */
+function isPlainRead(query: unknown): boolean {
+  const text = typeof query === 'string' ? query : (query as { text?: unknown } | null)?.text;
+  return typeof text === 'string' && /^\s*SELECT\s/i.test(text) && !/\sFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b/i.test(text);
+}
+
+/** The batch's transition found its row moved on (`WriteBatch.transition`): nothing was written. */
+export function isWriteConflict(error: unknown): boolean {
+  return (error as { constraint?: unknown } | null)?.constraint === 'sandbox_write_conflict';
+}
+
+/**
+ * Runs an action again when its writes met a concurrent change
+ * (`WriteBatch.transition`): the next run's checks see that change (an order
+ * already captured answers ORDER_ALREADY_CAPTURED, or a repeat's stored
+ * response). Each conflict means another request moved the resource on, so
+ * a few runs settle it.
+ */
+export async function retryingWriteConflicts<T>(run: () => Promise<T>, runsMax = 5): Promise<T> {
+  for (let runNumber = 1; ; runNumber += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isWriteConflict(error) || runNumber >= runsMax) throw error;
+    }
   }
 }
 
@@ -92,17 +127,31 @@ export interface Statement {
  * data-modifying CTEs only at the top level).
  */
 export class WriteBatch {
-  readonly #statements: Statement[] = [];
+  readonly #statements: (Statement & { transition?: boolean })[] = [];
 
   async query(text: string, values: unknown[]): Promise<void> {
     if (/^\s*WITH\s/i.test(text)) throw new Error('a batched write must not begin with WITH');
     this.#statements.push({ text, values });
   }
 
+  /**
+   * An UPDATE whose WHERE names the state it was read in (`status = $n`):
+   * it must change a row, or the whole batch fails with a write conflict
+   * (`isWriteConflict`) and writes nothing. It stands in for locking the
+   * row before the checks: the action reads without locks and runs again
+   * on a conflict, when its checks see what the other request did.
+   */
+  async transition(text: string, values: unknown[]): Promise<void> {
+    if (!/^\s*UPDATE\s/i.test(text)) throw new Error('a transition is an UPDATE');
+    this.#statements.push({ text: `${text} RETURNING 1`, values, transition: true });
+  }
+
   /** Sends the gathered writes, with `last` (if any) as the statement they lead to; answers the row count of the final statement. */
   async send(client: Client, last?: Statement): Promise<number> {
-    const statements = [...this.#statements.splice(0), ...(last ? [last] : [])];
+    const statements: (Statement & { transition?: boolean })[] = [...this.#statements.splice(0), ...(last ? [last] : [])];
     if (statements.length === 0) return 0;
+    // A transition is checked from a CTE of its own, so it cannot be the statement the others lead to.
+    if (statements.at(-1)!.transition) statements.push({ text: 'SELECT 1', values: [] });
     const values: unknown[] = [];
     const texts = statements.map((statement) => {
       const offset = values.length;
@@ -111,6 +160,13 @@ export class WriteBatch {
     });
     const main = texts.pop()!;
     const ctes = texts.map((text, index) => `batched_write_${index} AS (${text})`);
+    statements.forEach((statement, index) => {
+      if (!statement.transition) return;
+      ctes.push(
+        `batched_check_${index} AS (INSERT INTO paypal_sandbox.write_conflicts (part)
+           SELECT 'batched_write_${index}' WHERE NOT EXISTS (SELECT 1 FROM batched_write_${index}))`,
+      );
+    });
     const result = await client.query(ctes.length === 0 ? main : `WITH ${ctes.join(',\n')}\n${main}`, values);
     return result.rowCount ?? 0;
   }
@@ -206,6 +262,22 @@ export async function updateOrder(
   await client.query(
     `UPDATE paypal_sandbox.orders SET status = $2, payer = $3, vault_token_id = $4, updated_at = $5 WHERE id = $1`,
     [order.id, order.status, order.payer ? JSON.stringify(order.payer) : null, order.vaultTokenId, order.updatedAt],
+  );
+}
+
+/**
+ * The order's move out of `from`, as a `WriteBatch.transition`: the batch
+ * fails with a write conflict when the order is no longer in `from`
+ * (another request approved, captured or authorized it meanwhile).
+ */
+export async function updateOrderFrom(
+  writes: WriteBatch,
+  order: Pick<OrderRecord, 'id' | 'status' | 'payer' | 'vaultTokenId' | 'updatedAt'>,
+  from: OrderStatus,
+): Promise<void> {
+  await writes.transition(
+    `UPDATE paypal_sandbox.orders SET status = $2, payer = $3, vault_token_id = $4, updated_at = $5 WHERE id = $1 AND status = $6`,
+    [order.id, order.status, order.payer ? JSON.stringify(order.payer) : null, order.vaultTokenId, order.updatedAt, from],
   );
 }
 
