@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deliverCallback, recordFinalAttempts } from '../src/callbacks/deliver.ts';
 import { CallbackDispatcher, claimDueCallbacks } from '../src/callbacks/dispatcher.ts';
 import type { PlatformContext } from '../src/processing/context.ts';
 import { createPool, withTransaction } from '../src/store/db.ts';
@@ -97,4 +98,59 @@ test('a claim whose node died runs out; another node then delivers the callback,
   assert.ok(deliveredAtMs - claimedAtMs >= leaseSeconds * 1000 - 100, `delivered ${deliveredAtMs - claimedAtMs} ms after the claim`);
   await sleep(300);
   assert.equal(gh.callbacksFor(id).length, 1);
+});
+
+test('attempts that end at once are each recorded once with their own number; the same callback twice is recorded once', async () => {
+  const context = gh.platform.context;
+  // Written not due (in the same transaction), so only these direct deliveries send them.
+  const ids = await withTransaction(context.pool, async (tx) => {
+    const written = await insertCallbacks(tx, 'claims-record', 20);
+    await tx.query(
+      `UPDATE callbacks SET next_attempt_at = now() + interval '1 hour' WHERE payment_ref = (SELECT id FROM payments WHERE payment_id = 'claims-record-source')`,
+    );
+    return written;
+  });
+  const { rows } = await context.pool.query<{ id: string }>(
+    `SELECT c.id::text FROM callbacks c JOIN payments p ON p.id = c.payment_ref WHERE p.payment_id = 'claims-record-source' ORDER BY c.id`,
+  );
+  const reports: { callbackId: bigint; attempt: number }[] = [];
+  const recording = { ...context, onCallbackAttempt: (report: { callbackId: bigint; attempt: number }) => reports.push(report) };
+  // Twenty at once, the first of them twice (as when a replay races its own delivery).
+  await Promise.all([...rows, rows[0]].map((row) => deliverCallback(recording, BigInt(row.id))));
+  assert.equal(gh.callbacksFor(ids[0]).length, 2, 'the doubled one was sent twice');
+  const recorded = await context.pool.query<{ attempts: number; status: string; rows: number }>(
+    `SELECT c.attempts, c.status, (SELECT count(*)::int FROM callback_attempts a WHERE a.callback_id = c.id) AS rows
+       FROM callbacks c JOIN payments p ON p.id = c.payment_ref WHERE p.payment_id = 'claims-record-source'`,
+  );
+  assert.ok(recorded.rows.every((row) => row.attempts === 1 && row.status === 'delivered' && row.rows === 1), JSON.stringify(recorded.rows));
+  assert.equal(reports.length, 20, 'one report per recorded attempt: the repeat found the callback delivered');
+  assert.ok(reports.every((report) => report.attempt === 1));
+});
+
+test('one statement records the final attempts of a turn: a callback named twice in it gets one attempt, the repeat none', async () => {
+  const context = gh.platform.context;
+  const rows = await withTransaction(context.pool, async (tx) => {
+    await insertCallbacks(tx, 'claims-batch', 2);
+    const written = await tx.query<{ id: string }>(
+      `UPDATE callbacks SET next_attempt_at = NULL WHERE payment_ref = (SELECT id FROM payments WHERE payment_id = 'claims-batch-source') RETURNING id::text`,
+    );
+    return written.rows.sort((a, b) => Number(a.id) - Number(b.id));
+  });
+  const attempt = { httpStatus: 200, latencyMs: 3, responseExcerpt: 'OK', error: null };
+  const [first, second] = rows.map((row) => BigInt(row.id));
+  const numbers = await recordFinalAttempts(context.pool, [
+    { callbackId: first, status: 'delivered', attempt },
+    { callbackId: second, status: 'failed', attempt: { ...attempt, httpStatus: null, error: 'refused' } },
+    { callbackId: first, status: 'delivered', attempt },
+  ]);
+  assert.deepEqual(numbers, [1, 1, undefined]);
+  const stored = await context.pool.query<{ id: string; status: string; attempts: number; rows: number }>(
+    `SELECT c.id::text, c.status, c.attempts, (SELECT count(*)::int FROM callback_attempts a WHERE a.callback_id = c.id) AS rows
+       FROM callbacks c WHERE c.id = ANY($1::bigint[]) ORDER BY c.id`,
+    [rows.map((row) => row.id)],
+  );
+  assert.deepEqual(stored.rows.map(({ status, attempts, rows: count }) => ({ status, attempts, count })), [
+    { status: 'delivered', attempts: 1, count: 1 },
+    { status: 'failed', attempts: 1, count: 1 },
+  ]);
 });

@@ -1,6 +1,7 @@
+import DataLoader from 'dataloader';
 import { allowsPrivateUrls, type CallbackAttemptReport, type PlatformContext } from '../processing/context.ts';
 import { anyAddressFetcher, PrivateAddressError, publicOnlyFetcher, urlRefusal } from '../security/urls.ts';
-import { withTransaction } from '../store/db.ts';
+import { withTransaction, type Queryable } from '../store/db.ts';
 import { nextAttemptDelaySeconds } from './schedule.ts';
 
 /**
@@ -83,26 +84,78 @@ async function recordAttempt(context: PlatformContext, callback: DeliverableCall
 }
 
 /**
- * Delivered or failed for good: status and attempt in ONE statement (the
- * UPDATE's row lock and its `status = 'pending'` re-check stand in for the
- * transaction's lock; another node's concurrent delivery makes it match
- * nothing). The common case, so it saves four round trips per callback.
- * Returns the attempt number, or undefined when the callback was no longer pending.
+ * Delivered or failed for good: status and attempt in ONE statement, shared
+ * by every callback whose attempt ended in the same event-loop turn (the
+ * common case, so it saves four round trips per callback, and more under
+ * load). The UPDATE's row lock and its `status = 'pending'` re-check stand
+ * in for the transaction's lock: another node's concurrent delivery makes it
+ * match nothing. Returns the attempt number, or undefined when the callback
+ * was no longer pending.
  */
-async function recordFinalAttempt(context: PlatformContext, callbackId: bigint, status: 'delivered' | 'failed', attempt: AttemptResult): Promise<number | undefined> {
-  const { rows } = await context.pool.query<{ attempt: number }>(
-    `WITH updated AS (
-       UPDATE callbacks
-          SET status = $2, attempts = attempts + 1, next_attempt_at = NULL,
-              delivered_at = CASE WHEN $2 = 'delivered' THEN now() END
-        WHERE id = $1 AND status = 'pending'
-        RETURNING id, attempts)
-     INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error)
-     SELECT id, attempts, $3, $4, $5, $6 FROM updated
-     RETURNING attempt`,
-    [String(callbackId), status, attempt.httpStatus, attempt.latencyMs, attempt.responseExcerpt, attempt.error],
+function recordFinalAttempt(context: PlatformContext, callbackId: bigint, status: 'delivered' | 'failed', attempt: AttemptResult): Promise<number | undefined> {
+  let recorder = finalAttemptRecorders.get(context.pool);
+  if (!recorder) {
+    const pool = context.pool;
+    recorder = new DataLoader<FinalAttempt, number | undefined>((attempts) => recordFinalAttempts(pool, attempts), {
+      cache: false,
+      batchScheduleFn: (run) => setImmediate(run),
+      maxBatchSize: 256,
+    });
+    finalAttemptRecorders.set(pool, recorder);
+  }
+  return recorder.load({ callbackId, status, attempt });
+}
+
+export interface FinalAttempt {
+  callbackId: bigint;
+  status: 'delivered' | 'failed';
+  attempt: AttemptResult;
+}
+
+/** One recorder per pool: the final attempts of one turn share a statement (DataLoader batches, without its cache). */
+const finalAttemptRecorders = new WeakMap<object, DataLoader<FinalAttempt, number | undefined>>();
+
+/** The batch behind `recordFinalAttempt` (exported for its test): each attempt's number, undefined where the callback was no longer pending. */
+export async function recordFinalAttempts(pool: Queryable, attempts: readonly FinalAttempt[]): Promise<(number | undefined)[]> {
+  // One callback twice in a turn (a replay racing its own delivery) would make the UPDATE pick one input row: repeats go one by one after.
+  const seen = new Set<bigint>();
+  const firsts = attempts.filter((attempt) => !seen.has(attempt.callbackId) && seen.add(attempt.callbackId));
+  const numbers = new Map<FinalAttempt, number | undefined>();
+  await recordDistinctFinalAttempts(pool, firsts, numbers);
+  for (const repeat of attempts.filter((attempt) => !numbers.has(attempt))) await recordDistinctFinalAttempts(pool, [repeat], numbers);
+  return attempts.map((attempt) => numbers.get(attempt));
+}
+
+async function recordDistinctFinalAttempts(pool: Queryable, attempts: readonly FinalAttempt[], numbers: Map<FinalAttempt, number | undefined>): Promise<void> {
+  const input = attempts.map(({ callbackId, status, attempt }, ordinal) => ({
+    ordinal,
+    id: String(callbackId),
+    status,
+    http_status: attempt.httpStatus,
+    latency_ms: attempt.latencyMs,
+    response_excerpt: attempt.responseExcerpt,
+    error: attempt.error,
+  }));
+  const { rows } = await pool.query<{ ordinal: number; attempt: number | null }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS t(ordinal int, id bigint, status text, http_status int, latency_ms int, response_excerpt text, error text)),
+     updated AS (
+       UPDATE callbacks c
+          SET status = input.status, attempts = c.attempts + 1, next_attempt_at = NULL,
+              delivered_at = CASE WHEN input.status = 'delivered' THEN now() END
+         FROM input
+        WHERE c.id = input.id AND c.status = 'pending'
+        RETURNING c.id, c.attempts),
+     inserted AS (
+       INSERT INTO callback_attempts (callback_id, attempt, http_status, latency_ms, response_excerpt, error)
+       SELECT updated.id, updated.attempts, input.http_status, input.latency_ms, input.response_excerpt, input.error
+         FROM updated JOIN input ON input.id = updated.id
+       RETURNING callback_id, attempt)
+     SELECT input.ordinal, inserted.attempt FROM input LEFT JOIN inserted ON inserted.callback_id = input.id`,
+    [JSON.stringify(input)],
   );
-  return rows[0]?.attempt;
+  for (const row of rows) numbers.set(attempts[row.ordinal], row.attempt ?? undefined);
 }
 
 interface AttemptResult {
