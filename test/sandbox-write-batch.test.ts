@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { isWriteConflict, WriteBatch, type Client } from '../src/sandbox/paypal/store.ts';
+import { isWriteConflict, recordDeliveryResults, WriteBatch, type Client } from '../src/sandbox/paypal/store.ts';
 import { createTestDatabase, stopTestServer, type TestDatabase } from './support/database.ts';
 
 // The sandbox gathers an action's writes into one statement: every write lands, in one round trip, or none does.
@@ -102,4 +102,28 @@ test('a transition that finds its row in the state it names writes with the rest
   assert.equal((await client.query(`SELECT count(*)::int AS n FROM events WHERE id = 'e10'`)).rows[0].n, 0, 'the event written with it is gone too');
   assert.equal((await client.query(`SELECT count(*)::int AS n FROM paypal_sandbox.write_conflicts`)).rows[0].n, 0, 'no conflict row is ever kept');
   assert.ok(!isWriteConflict(new Error('other')));
+});
+
+test('delivery results of one turn are recorded in ONE statement, each on its own delivery', async () => {
+  await client.query(
+    `INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at) VALUES ('WH-BATCH', 'X', 'capture', 'R', '{}', now())`,
+  );
+  const { rows } = await client.query<{ id: string }>(
+    `INSERT INTO paypal_sandbox.webhook_deliveries (event_id, copy_number, attempts, next_attempt_at) VALUES ('WH-BATCH', 1, 1, now()), ('WH-BATCH', 2, 1, now()) RETURNING id::text`,
+  );
+  const deliveredAt = new Date('2026-11-24T10:00:00.123Z');
+  const retryAt = new Date('2026-11-24T10:00:10.456Z');
+  sent.length = 0;
+  await recordDeliveryResults(client as unknown as Client, [
+    { deliveryId: rows[0].id, deliveredAt, nextAttemptAt: null, statusCode: 200, error: null },
+    { deliveryId: rows[1].id, deliveredAt: null, nextAttemptAt: retryAt, statusCode: 503, error: 'HTTP 503' },
+  ]);
+  assert.equal(sent.length, 1, 'one round trip');
+  const stored = await client.query(
+    `SELECT copy_number, delivered_at, next_attempt_at, last_status_code, last_error FROM paypal_sandbox.webhook_deliveries WHERE event_id = 'WH-BATCH' ORDER BY copy_number`,
+  );
+  assert.deepEqual(stored.rows, [
+    { copy_number: 1, delivered_at: deliveredAt, next_attempt_at: null, last_status_code: 200, last_error: null },
+    { copy_number: 2, delivered_at: null, next_attempt_at: retryAt, last_status_code: 503, last_error: 'HTTP 503' },
+  ]);
 });

@@ -817,15 +817,33 @@ export async function claimDueDeliveries(client: Client, now: Date, leaseUntil: 
   return result.rows.map((row) => ({ deliveryId: String(row.id), eventId: row.event_id, attempts: row.attempts, body: row.body }));
 }
 
-export async function recordDeliveryResult(
-  client: Client | pg.Pool,
-  deliveryId: string,
-  result: { deliveredAt: Date | null; nextAttemptAt: Date | null; statusCode: number | null; error: string | null },
-): Promise<void> {
+export interface DeliveryResult {
+  deliveryId: string;
+  deliveredAt: Date | null;
+  nextAttemptAt: Date | null;
+  statusCode: number | null;
+  error: string | null;
+}
+
+/** Records the results of delivery attempts in ONE statement (a delivery is claimed by one attempt at a time, so ids do not repeat). */
+export async function recordDeliveryResults(client: Client | pg.Pool, results: readonly DeliveryResult[]): Promise<void> {
+  if (results.length === 0) return;
   await client.query(
-    `UPDATE paypal_sandbox.webhook_deliveries
-     SET delivered_at = $2, next_attempt_at = $3, last_status_code = $4, last_error = $5 WHERE id = $1`,
-    [deliveryId, result.deliveredAt, result.nextAttemptAt, result.statusCode, result.error],
+    `UPDATE paypal_sandbox.webhook_deliveries d
+        SET delivered_at = r.delivered_at, next_attempt_at = r.next_attempt_at, last_status_code = r.last_status_code, last_error = r.last_error
+       FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, delivered_at timestamptz, next_attempt_at timestamptz, last_status_code int, last_error text)
+      WHERE d.id = r.id`,
+    [
+      JSON.stringify(
+        results.map((result) => ({
+          id: result.deliveryId,
+          delivered_at: result.deliveredAt,
+          next_attempt_at: result.nextAttemptAt,
+          last_status_code: result.statusCode,
+          last_error: result.error,
+        })),
+      ),
+    ],
   );
 }
 

@@ -6,6 +6,7 @@
  * that is down never breaks the sandbox: failures are recorded, not thrown.
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
 import type pg from 'pg';
 import { requestFetcher } from '../../http/outbound.ts';
 import { selfSignedCertificatePem } from './certificate.ts';
@@ -18,7 +19,8 @@ import {
   inTransaction,
   insertSigningKeyIfAbsent,
   insertWebhookEvent,
-  recordDeliveryResult,
+  recordDeliveryResults,
+  type DeliveryResult,
   type Client,
   type Writer,
   type SigningKeyRecord,
@@ -186,9 +188,22 @@ export class WebhookDispatcher {
   private closed = false;
   private readonly abort = new AbortController();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** The results of one event-loop turn's attempts, recorded in one statement (DataLoader batches them, without its cache). */
+  private readonly results: DataLoader<DeliveryResult, void>;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
+    this.results = new DataLoader<DeliveryResult, void>(
+      async (results) => {
+        await recordDeliveryResults(options.pool, results);
+        return results.map(() => undefined);
+      },
+      { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 256 },
+    );
+  }
+
+  private record(result: DeliveryResult): Promise<void> {
+    return this.results.load(result);
   }
 
   /** Starts a delivery run now, or once more after the current one. Never throws. */
@@ -233,7 +248,7 @@ export class WebhookDispatcher {
   private async attempt(deliveryId: string, attempt: number, body: string): Promise<void> {
     const url = this.options.webhookUrl();
     if (url === undefined) {
-      await recordDeliveryResult(this.options.pool, deliveryId, { deliveredAt: null, nextAttemptAt: null, statusCode: null, error: 'no webhook URL configured' });
+      await this.record({ deliveryId, deliveredAt: null, nextAttemptAt: null, statusCode: null, error: 'no webhook URL configured' });
       return;
     }
     let statusCode: number | null = null;
@@ -251,13 +266,13 @@ export class WebhookDispatcher {
       error = failure instanceof Error ? failure.message : String(failure);
     }
     if (error === null) {
-      await recordDeliveryResult(this.options.pool, deliveryId, { deliveredAt: new Date(), nextAttemptAt: null, statusCode, error: null });
+      await this.record({ deliveryId, deliveredAt: new Date(), nextAttemptAt: null, statusCode, error: null });
       return;
     }
     if (this.closed) return; // The lease expires and the next start retries it.
     const retryDelayMs = attempt < deliveryAttemptsMax ? deliveryRetryDelaysMs[attempt - 1] : undefined;
     const nextAttemptAt = retryDelayMs === undefined ? null : new Date(Date.now() + retryDelayMs);
-    await recordDeliveryResult(this.options.pool, deliveryId, { deliveredAt: null, nextAttemptAt, statusCode, error });
+    await this.record({ deliveryId, deliveredAt: null, nextAttemptAt, statusCode, error });
     if (retryDelayMs !== undefined) this.retryAfter(retryDelayMs);
     else this.options.log(`paypal sandbox: webhook delivery ${deliveryId} given up after ${attempt} attempts: ${error}`);
   }
