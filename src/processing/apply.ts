@@ -62,7 +62,7 @@ export function declineResult(operationType: string, reason: string, raw?: unkno
  * already final changes nothing (duplicate webhooks, retried jobs), so each
  * outcome is applied and reported once. Returns false when nothing changed.
  *
- * The common case takes two round trips (`applyUnlessChanged`); anything
+ * The common case takes one or two round trips (`applyUnlessChanged`); anything
  * else, and any result that meets a concurrent change, is applied under the
  * payment's row lock (`applyProviderResultIn`). Both decide with the same
  * functions (`redirectWrite`, `finalWrite`).
@@ -132,7 +132,7 @@ async function applyUnlessChanged(context: PlatformContext, operationId: bigint,
   return wroteUnlessChanged(context, await updateIfUnchanged(context.pool, versions, write.payment, write.operation, parts), callback.dueNow);
 }
 
-function wroteUnlessChanged(context: PlatformContext, written: OperationWithPayment | undefined, callbackDueNow: boolean): true | undefined {
+function wroteUnlessChanged(context: PlatformContext, written: boolean, callbackDueNow: boolean): true | undefined {
   if (!written) return undefined;
   if (callbackDueNow) context.callbacks.wake();
   return true;

@@ -462,7 +462,8 @@ export type GuardedPart = (parameters: StatementParameters) => string[];
  * since `versions` were read: an optimistic form of lock, then write. The
  * guard's `FOR UPDATE` waits for a concurrent writer and then re-checks the
  * version on the row it committed, so two writers never both pass.
- * Undefined when something changed: the caller takes the locked path.
+ * False when something changed (nothing was written): the caller takes the
+ * locked path.
  */
 export async function updateIfUnchanged(
   db: Queryable,
@@ -470,7 +471,7 @@ export async function updateIfUnchanged(
   payment: { ref: bigint; changes: PaymentChanges; updatedAt: Date },
   operation: { id: bigint; changes: OperationChanges },
   parts: readonly GuardedPart[],
-): Promise<OperationWithPayment | undefined> {
+): Promise<boolean> {
   const parameters = new StatementParameters();
   const paymentRef = parameters.add(payment.ref);
   const operationId = parameters.add(operation.id);
@@ -485,10 +486,10 @@ export async function updateIfUnchanged(
   parameters.values.push(...operationSet.values);
   const ctes = [
     guard,
-    `p AS (UPDATE payments SET ${paymentSet.assignments} WHERE id = ${paymentRef} AND EXISTS (SELECT 1 FROM guard) RETURNING *)`,
-    `o AS (UPDATE operations SET ${operationSet.assignments} WHERE id = ${operationId} AND EXISTS (SELECT 1 FROM guard) RETURNING *)`,
+    `p AS (UPDATE payments SET ${paymentSet.assignments} WHERE id = ${paymentRef} AND EXISTS (SELECT 1 FROM guard) RETURNING 1)`,
+    `o AS (UPDATE operations SET ${operationSet.assignments} WHERE id = ${operationId} AND EXISTS (SELECT 1 FROM guard) RETURNING 1)`,
     ...parts.flatMap((part) => part(parameters)),
   ];
-  const [row] = await queryJoinedRows(db, `WITH ${ctes.join(',\n')}\nSELECT p.*, NULL AS "|", o.* FROM p, o`, parameters.values);
-  return row && toOperationWithPayment(row);
+  const { rows } = await db.query(`WITH ${ctes.join(',\n')}\nSELECT 1 FROM p, o`, parameters.values);
+  return rows.length === 1;
 }
