@@ -1,4 +1,5 @@
 import { tableWorkNames } from '../jobs/queue.ts';
+import { RunningWork } from '../jobs/running-work.ts';
 import { SlotLoop } from '../jobs/slot-loop.ts';
 import type { PlatformContext } from '../processing/context.ts';
 import type { Queryable } from '../store/db.ts';
@@ -52,7 +53,7 @@ export async function claimDueCallbacks(db: Queryable, count: number, leaseSecon
 
 export class CallbackDispatcher {
   private readonly loop: SlotLoop;
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new RunningWork();
   private started = false;
 
   constructor(
@@ -79,17 +80,15 @@ export class CallbackDispatcher {
   async stop(waitMs: number): Promise<void> {
     this.started = false;
     this.loop.stop();
-    const waited = new Promise((resolve) => setTimeout(resolve, waitMs).unref());
-    await Promise.race([Promise.allSettled([...this.running]), waited]);
+    await this.running.settle(waitMs);
   }
 
   private async deliver(callback: ClaimedCallback): Promise<void> {
     const item = { id: String(callback.id), data: { requestId: callback.request_id ?? undefined } };
-    const running = this.context.queue
+    const attempt = this.context.queue
       .instrument(tableWorkNames.callbackDeliver, item, () => attemptDelivery(this.context, callback))
       // A failed attempt record (the database went away) leaves the claim to run out: the callback is tried again then.
       .catch((error: unknown) => this.context.log.error({ err: error, callback_id: String(callback.id) }, 'callback attempt not recorded'));
-    this.running.add(running);
-    await running.finally(() => this.running.delete(running));
+    await this.running.track(attempt);
   }
 }

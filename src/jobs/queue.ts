@@ -2,6 +2,7 @@ import PgBoss from 'pg-boss';
 import pg from 'pg';
 import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
 import { PlannerStatisticsKeeper, type StatementRunner } from './planner-statistics.ts';
+import { RunningWork } from './running-work.ts';
 
 /**
  * Background work goes through pg-boss queues in PostgreSQL, so it survives a
@@ -92,7 +93,7 @@ export class JobQueue {
   private readonly localWorkers = new Map<QueueName, string[]>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new RunningWork();
   /** True between start() and stop(); /ready reads it. */
   started = false;
   private statistics: PlannerStatisticsKeeper | undefined;
@@ -207,9 +208,7 @@ export class JobQueue {
           if (jobs.length === jobsPerFetch) this.boss.notifyWorker(worker.id);
           await Promise.all(
             jobs.map(async (job) => {
-              const running = this.runOne(name, job, handle);
-              this.running.add(running);
-              await running.finally(() => this.running.delete(running));
+              await this.running.track(this.runOne(name, job, handle));
             }),
           );
         },
@@ -244,7 +243,6 @@ export class JobQueue {
     this.started = false;
     await this.statistics?.stop();
     await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
-    const waited = new Promise((resolve) => setTimeout(resolve, stopWaitMs).unref());
-    await Promise.race([Promise.allSettled([...this.running]), waited]);
+    await this.running.settle(stopWaitMs);
   }
 }
