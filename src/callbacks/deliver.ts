@@ -1,7 +1,8 @@
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import { allowsPrivateUrls, type CallbackAttemptReport, type PlatformContext } from '../processing/context.ts';
 import { anyAddressFetcher, PrivateAddressError, publicOnlyFetcher, urlRefusal } from '../security/urls.ts';
 import { withTransaction, type Queryable } from '../store/db.ts';
+import { turnBatchLoader } from '../store/turn-batches.ts';
 import { nextAttemptDelaySeconds } from './schedule.ts';
 
 /**
@@ -96,11 +97,7 @@ function recordFinalAttempt(context: PlatformContext, callbackId: bigint, status
   let recorder = finalAttemptRecorders.get(context.pool);
   if (!recorder) {
     const pool = context.pool;
-    recorder = new DataLoader<FinalAttempt, number | undefined>((attempts) => recordFinalAttempts(pool, attempts), {
-      cache: false,
-      batchScheduleFn: (run) => setImmediate(run),
-      maxBatchSize: 256,
-    });
+    recorder = turnBatchLoader<FinalAttempt, number | undefined>((attempts) => recordFinalAttempts(pool, attempts));
     finalAttemptRecorders.set(pool, recorder);
   }
   return recorder.load({ callbackId, status, attempt });
@@ -112,7 +109,7 @@ export interface FinalAttempt {
   attempt: AttemptResult;
 }
 
-/** One recorder per pool: the final attempts of one turn share a statement (DataLoader batches, without its cache). */
+/** One recorder per pool: the final attempts of one turn share a statement. */
 const finalAttemptRecorders = new WeakMap<object, DataLoader<FinalAttempt, number | undefined>>();
 
 /** The batch behind `recordFinalAttempt` (exported for its test): each attempt's number, undefined where the callback was no longer pending. */

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import DataLoader from 'dataloader';
 import type pg from 'pg';
 import type { PaypalPermission } from '../accounts/paypal-onboarding.ts';
 import { Secret } from '../domain/secret.ts';
 import type { Queryable } from './db.ts';
+import { turnBatchLoader } from './turn-batches.ts';
 
 export type ProjectMode = 'test' | 'production';
 
@@ -118,8 +118,7 @@ export async function findProject(db: Queryable, projectId: bigint | number, now
 /**
  * Reads projects for many concurrent requests in one statement: the ids
  * asked for during one turn of the event loop are read together once that
- * turn ends (setImmediate), by DataLoader without its cache. Nothing is
- * kept: every caller gets a row read after it asked, exactly as with
+ * turn ends (`turnBatchLoader`). Nothing is kept: every caller gets a row read after it asked, exactly as with
  * `findProject`, so a rotated key or an advanced test clock is seen at
  * once. Under load, 32 Gate requests cost one project read, not 32.
  */
@@ -128,14 +127,11 @@ export interface ProjectReader {
 }
 
 export function createProjectReader(pool: pg.Pool): ProjectReader {
-  const loader = new DataLoader<string, ProjectRow | undefined>(
-    async (ids) => {
-      const { rows } = await pool.query<ProjectRow>('SELECT * FROM projects WHERE id = ANY($1::bigint[])', [ids]);
-      const byId = new Map(rows.map((row) => [String(row.id), row]));
-      return ids.map((id) => byId.get(id));
-    },
-    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 256 },
-  );
+  const loader = turnBatchLoader<string, ProjectRow | undefined>(async (ids) => {
+    const { rows } = await pool.query<ProjectRow>('SELECT * FROM projects WHERE id = ANY($1::bigint[])', [ids]);
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    return ids.map((id) => byId.get(id));
+  });
   return {
     async find(projectId, now = new Date()) {
       const row = await loader.load(String(projectId));

@@ -6,9 +6,10 @@
  * that is down never breaks the sandbox: failures are recorded, not thrown.
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import type pg from 'pg';
 import { requestFetcher } from '../../http/outbound.ts';
+import { turnBatchLoader } from '../../store/turn-batches.ts';
 import { selfSignedCertificatePem } from './certificate.ts';
 import type { SandboxContext } from './context.ts';
 import { newCertificateId, newWebhookEventId } from './ids.ts';
@@ -188,18 +189,15 @@ export class WebhookDispatcher {
   private closed = false;
   private readonly abort = new AbortController();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  /** The results of one event-loop turn's attempts, recorded in one statement (DataLoader batches them, without its cache). */
+  /** The results of one event-loop turn's attempts, recorded in one statement. */
   private readonly results: DataLoader<DeliveryResult, void>;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
-    this.results = new DataLoader<DeliveryResult, void>(
-      async (results) => {
-        await recordDeliveryResults(options.pool, results);
-        return results.map(() => undefined);
-      },
-      { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 256 },
-    );
+    this.results = turnBatchLoader<DeliveryResult, void>(async (results) => {
+      await recordDeliveryResults(options.pool, results);
+      return results.map(() => undefined);
+    });
   }
 
   private record(result: DeliveryResult): Promise<void> {
