@@ -197,11 +197,18 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   };
 }
 
+/**
+ * Provider calls in flight per queue on this node. Each job mostly waits on
+ * the provider's answer, so a node runs many at once; the pool (16) bounds
+ * what they hold of PostgreSQL at any moment, one statement at a time each.
+ */
+const providerJobSlots = 16;
+
 async function startWorkers(context: PlatformContext): Promise<void> {
   const { queue } = context;
-  await queue.work<OperationJob>(queueNames.operationExecute, 2, (job) => executeOperation(context, BigInt(job.operationId)));
-  await queue.work<OperationJob>(queueNames.operationComplete, 2, (job) => completeOperation(context, BigInt(job.operationId)));
-  await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, 1, (job) =>
+  await queue.work<OperationJob>(queueNames.operationExecute, providerJobSlots, (job) => executeOperation(context, BigInt(job.operationId)));
+  await queue.work<OperationJob>(queueNames.operationComplete, providerJobSlots, (job) => completeOperation(context, BigInt(job.operationId)));
+  await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, providerJobSlots / 4, (job) =>
     pollOperation(context, BigInt(job.operationId), job.pollNumber ?? 0),
   );
 }

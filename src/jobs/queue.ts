@@ -3,6 +3,8 @@ import pg from 'pg';
 import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
 import { PlannerStatisticsKeeper, type StatementRunner } from './planner-statistics.ts';
 import { RunningWork } from './running-work.ts';
+import { SlotLoop } from './slot-loop.ts';
+import { turnBatchLoader } from '../store/turn-batches.ts';
 
 /**
  * Background work goes through pg-boss queues in PostgreSQL, so it survives a
@@ -77,9 +79,6 @@ export interface JobHooks {
   aroundJob?(name: WorkName, job: WorkItem, run: () => Promise<void>): Promise<void>;
 }
 
-/** Jobs a worker fetches at once. */
-const jobsPerFetch = 4;
-
 /**
  * pg-boss 10 dedupes a singleton key on a standard queue only within a time
  * slot (`singletonSeconds`); without one, every send creates a job. One hour:
@@ -90,7 +89,7 @@ const singletonWindowSeconds = 3600;
 
 export class JobQueue {
   readonly boss: PgBoss;
-  private readonly localWorkers = new Map<QueueName, string[]>();
+  private readonly slotLoops = new Map<QueueName, SlotLoop[]>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
   private readonly running = new RunningWork();
@@ -122,7 +121,7 @@ export class JobQueue {
 
   /** Workers registered on this node. */
   get workerCount(): number {
-    return [...this.localWorkers.values()].reduce((count, ids) => count + ids.length, 0);
+    return [...this.slotLoops.values()].reduce((count, loops) => count + loops.length, 0);
   }
 
   async start(): Promise<void> {
@@ -190,31 +189,34 @@ export class JobQueue {
 
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
   wake(name: QueueName): void {
-    for (const id of this.localWorkers.get(name) ?? []) this.boss.notifyWorker(id);
+    for (const loop of this.slotLoops.get(name) ?? []) loop.wake();
   }
 
   /**
-   * Runs `handle` for each job; one job's failure fails (and retries) only that
-   * job. `parallel` workers poll independently.
+   * Runs up to `slots` jobs of `name` at once and refills each slot as soon
+   * as its job ends. pg-boss's own `work()` fetches a batch and fetches again
+   * only when the whole batch is done, so one slow provider call held up the
+   * jobs fetched with it, and new jobs waited for a whole batch to end.
+   * pg-boss still owns the jobs: fetching (SKIP LOCKED), retries and expiry
+   * after a crash; the completions of one event-loop turn go in one statement.
    */
-  async work<T>(name: QueueName, parallel: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
-    for (let index = 0; index < parallel; index += 1) {
-      const worker = { id: '' };
-      worker.id = await this.boss.work<T>(
-        name,
-        { batchSize: jobsPerFetch, pollingIntervalSeconds: this.settings.pollingIntervalSeconds },
-        async (jobs) => {
-          // A full batch means more are waiting: fetch again at once rather than after a polling interval.
-          if (jobs.length === jobsPerFetch) this.boss.notifyWorker(worker.id);
-          await Promise.all(
-            jobs.map(async (job) => {
-              await this.running.track(this.runOne(name, job, handle));
-            }),
-          );
-        },
-      );
-      this.localWorkers.set(name, [...(this.localWorkers.get(name) ?? []), worker.id]);
-    }
+  async work<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+    const loop = new SlotLoop(slots, this.settings.pollingIntervalSeconds * 1000);
+    this.slotLoops.set(name, [...(this.slotLoops.get(name) ?? []), loop]);
+    const completions = turnBatchLoader<string, undefined>(async (ids) => {
+      await this.boss.complete(name, [...ids]);
+      return ids.map(() => undefined);
+    });
+    void loop.run(
+      (count) => this.boss.fetch<T>(name, { batchSize: count }),
+      (job) =>
+        this.running.track(
+          this.runOne(name, job, handle).then((succeeded) =>
+            // A completion lost here leaves the job active until it expires; it is then retried, and its handler finds the work done.
+            succeeded ? completions.load(job.id).catch(() => undefined) : undefined,
+          ),
+        ),
+    );
   }
 
   /** Runs work that is not a pg-boss job (a claimed callback) inside the same hooks as a job. */
@@ -222,12 +224,14 @@ export class JobQueue {
     return this.hooks.aroundJob ? this.hooks.aroundJob(name, item, run) : run();
   }
 
-  /** Runs one job; a failure fails (and retries) only that job. */
-  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+  /** Runs one job; a failure fails (and retries) only that job. True when it succeeded. */
+  private async runOne<T>(name: QueueName, job: PgBoss.Job<T>, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<boolean> {
     try {
       await this.instrument(name, job, () => handle(job.data, job));
+      return true;
     } catch (error) {
       await this.boss.fail(name, job.id, { message: error instanceof Error ? error.message : String(error) }).catch(() => undefined);
+      return false;
     }
   }
 
@@ -241,8 +245,10 @@ export class JobQueue {
    */
   async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;
+    for (const loops of this.slotLoops.values()) for (const loop of loops) loop.stop();
     await this.statistics?.stop();
-    await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
+    // Handlers first: their completions go through pg-boss's pool.
     await this.running.settle(stopWaitMs);
+    await this.boss.stop({ graceful: true, timeout: 10_000, wait: true });
   }
 }
