@@ -46,6 +46,23 @@ interface OperationMatch {
   status: string;
 }
 
+/**
+ * The newest open operation any of the ids in `$1` belongs to. Only open
+ * operations can match, so the scan starts from them (a partial index) and
+ * reads each one's payment by its key; `OFFSET 0` keeps that lookup per
+ * operation. As a plain join the planner read every payment ever made (a
+ * sequential scan into a hash join): 0.69 ms at 1,000 payments, growing with
+ * the table, twice per payment (two events each).
+ */
+export const openOperationByProviderIds = `SELECT o.id AS operation_id, o.project_id, o.type, o.status
+   FROM operations o
+  CROSS JOIN LATERAL (SELECT p.provider_order_id, p.provider_capture_id, p.provider_authorization_id
+                        FROM payments p WHERE p.id = o.payment_ref OFFSET 0) p
+  WHERE o.status IN ('processing', 'awaiting redirect result')
+    AND (o.request_id = ANY($1) OR o.provider_payment_id = ANY($1) OR p.provider_order_id = ANY($1)
+         OR p.provider_capture_id = ANY($1) OR p.provider_authorization_id = ANY($1))
+  ORDER BY o.id DESC LIMIT 1`;
+
 /** Finds the open operation an event is about, by the ids PayPal puts in the resource. */
 async function findOperationFor(context: PlatformContext, event: PaypalEvent): Promise<OperationMatch | undefined> {
   const resource = event.resource ?? {};
@@ -60,15 +77,7 @@ async function findOperationFor(context: PlatformContext, event: PaypalEvent): P
     related.capture_id,
   ].filter((value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 128);
   if (candidates.length === 0) return undefined;
-  const { rows } = await context.pool.query<OperationMatch>(
-    `SELECT o.id AS operation_id, o.project_id, o.type, o.status
-       FROM operations o JOIN payments p ON p.id = o.payment_ref
-      WHERE o.status IN ('processing', 'awaiting redirect result')
-        AND (o.request_id = ANY($1) OR o.provider_payment_id = ANY($1) OR p.provider_order_id = ANY($1)
-             OR p.provider_capture_id = ANY($1) OR p.provider_authorization_id = ANY($1))
-      ORDER BY o.id DESC LIMIT 1`,
-    [candidates],
-  );
+  const { rows } = await context.pool.query<OperationMatch>(openOperationByProviderIds, [candidates]);
   return rows[0];
 }
 
