@@ -16,7 +16,7 @@ import { sealStoredPaypalSecrets } from './accounts/paypal-credentials.ts';
 import { createPaypalMethod } from './methods/paypal.ts';
 import { CredentialCipher, credentialKeysFor } from './security/credentials.ts';
 import type { PaymentMethod } from './methods/types.ts';
-import type { PlatformContext } from './processing/context.ts';
+import type { CallbackDelivery, PlatformContext } from './processing/context.ts';
 import { completeOperation, executeOperation, pollOperation } from './processing/execute.ts';
 import { paymentLinkRoutes } from './payment-links/index.ts';
 import { paymentPageRoutes } from './payment-page/index.ts';
@@ -106,7 +106,11 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   });
   const methods = new Map<string, PaymentMethod>([['paypal', paypal]]);
   const usdRates = usdRateCache();
-  const callbacks = { wake: () => dispatcher.wake() };
+  const callbacks: CallbackDelivery = {
+    wake: () => dispatcher.wake(),
+    handOffLeaseSeconds: () => dispatcher.handOffLeaseSeconds(),
+    handOff: (callback) => dispatcher.handOff(callback),
+  };
   const context: PlatformContext = { pool, queue, callbacks, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
   const dispatcher = new CallbackDispatcher(context, {
     slots: config.callbackConcurrency,

@@ -5,13 +5,16 @@ import { deliverCallback, recordFinalAttempts } from '../src/callbacks/deliver.t
 import { CallbackDispatcher, claimDueCallbacks } from '../src/callbacks/dispatcher.ts';
 import type { PlatformContext } from '../src/processing/context.ts';
 import { createPool, withTransaction } from '../src/store/db.ts';
-import { startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { enqueueCallback } from '../src/processing/outbox.ts';
+import { findOperation, findPayment } from '../src/store/payments.ts';
+import { saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
  * Callbacks are claimed for delivery from their own table (no queue job per
  * callback). These tests hold the two promises that replace the queue's:
  * nodes claiming together never deliver one callback twice, and a claim whose
- * node died runs out, after which the callback is delivered.
+ * node died runs out, after which the callback is delivered. The same two
+ * hold for callbacks written already claimed by the node that writes them.
  */
 let gh: TestPlatform;
 
@@ -153,4 +156,70 @@ test('one statement records the final attempts of a turn: a callback named twice
     { status: 'delivered', attempts: 1, count: 1 },
     { status: 'failed', attempts: 1, count: 1 },
   ]);
+});
+
+/** A sale waiting for its customer, with its payment and operation as stored: facts to write callbacks about. */
+async function waitingSale(paymentId: string) {
+  const context = gh.platform.context;
+  const response = await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, paymentId));
+  assert.equal(response.status, 200, JSON.stringify(response.json));
+  await gh.waitForCallback((callback) => callback.payment.id === paymentId && callback.operation.code === '9999');
+  const payment = (await findPayment(context.pool, gh.project.id, paymentId))!;
+  const { rows } = await context.pool.query<{ id: bigint }>('SELECT id FROM operations WHERE payment_ref = $1', [String(payment.ref)]);
+  const operation = (await findOperation(context.pool, BigInt(rows[0].id)))!;
+  return { payment, operation };
+}
+
+async function attemptsOf(paymentRef: bigint, kind: 'final'): Promise<{ status: string; attempts: number; recorded: number }[]> {
+  const { rows } = await gh.platform.context.pool.query<{ status: string; attempts: number; recorded: number }>(
+    `SELECT c.status, c.attempts, (SELECT count(*)::int FROM callback_attempts a WHERE a.callback_id = c.id) AS recorded
+       FROM callbacks c WHERE c.payment_ref = $1 AND c.kind = $2`,
+    [String(paymentRef), kind],
+  );
+  return rows;
+}
+
+test('callbacks written on a delivering node are delivered by it, each once, while another node claiming meanwhile gets none', async () => {
+  const context = gh.platform.context;
+  const { payment, operation } = await waitingSale(`handoff-${Date.now()}`);
+  const secondPool = createPool(gh.platform.databaseUrl, 4);
+  let secondNodeAttempts = 0;
+  const secondNode = new CallbackDispatcher(
+    { ...context, pool: secondPool, onCallbackAttempt: () => (secondNodeAttempts += 1) },
+    { slots: 8, pollingIntervalMs: 50, leaseSeconds: 30 },
+  );
+  secondNode.start();
+  try {
+    // Written as the platform writes them: born claimed by this node, handed to its delivery after each commit.
+    await Promise.all(
+      Array.from({ length: 40 }, () => withTransaction(context.pool, (tx) => enqueueCallback(context, tx, gh.project, 'final', { payment, operation }))),
+    );
+    await waitUntil(async () => (await attemptsOf(payment.ref, 'final')).filter((row) => row.status === 'delivered').length === 40, 10_000, '40 delivered');
+    await sleep(300);
+    assert.equal(gh.callbacksFor(payment.paymentId).length, 1 + 40, 'the intermediate callback and each final one once');
+    assert.ok((await attemptsOf(payment.ref, 'final')).every((row) => row.attempts === 1 && row.recorded === 1));
+    assert.equal(secondNodeAttempts, 0, 'the other node claimed none of them');
+  } finally {
+    await secondNode.stop(5_000);
+    await secondPool.end();
+  }
+});
+
+test('a callback handed to a node that died before sending it is delivered once its lease runs out, once', async () => {
+  const context = gh.platform.context;
+  const { payment, operation } = await waitingSale(`handoff-dead-${Date.now()}`);
+  const leaseSeconds = 2;
+  // The "dead node": it writes the callback claimed for itself, and never delivers it.
+  const deadNode = { ...context, callbacks: { wake: () => undefined, handOffLeaseSeconds: () => leaseSeconds, handOff: () => undefined } };
+  const writtenAtMs = Date.now();
+  await withTransaction(context.pool, (tx) => enqueueCallback(deadNode, tx, gh.project, 'final', { payment, operation }));
+  context.callbacks.wake();
+  await sleep(1_000);
+  assert.equal(gh.callbacksFor(payment.paymentId).length, 1, 'nobody sends it while the lease holds (only the intermediate one arrived)');
+  await waitUntil(() => gh.callbacksFor(payment.paymentId).length === 2, 10_000, 'the callback delivered after the lease ran out');
+  const finalArrivedAtMs = gh.receiver.callbacks.filter((callback) => callback.body.payment?.id === payment.paymentId).at(-1)!.receivedAt;
+  assert.ok(finalArrivedAtMs - writtenAtMs >= leaseSeconds * 1000 - 100, `delivered ${finalArrivedAtMs - writtenAtMs} ms after it was written`);
+  await sleep(300);
+  assert.equal(gh.callbacksFor(payment.paymentId).length, 2);
+  assert.deepEqual(await attemptsOf(payment.ref, 'final'), [{ status: 'delivered', attempts: 1, recorded: 1 }]);
 });

@@ -50,7 +50,7 @@ export async function runCallbackBurst(
   const queue = { carry: (_name: string, data: object) => data };
   const paypal = createPaypalMethod({ sandboxApiUrl: 'http://127.0.0.1:9', sandboxClientId: 'unused', sandboxClientSecret: 'unused', liveApiUrl: 'http://127.0.0.1:9', timeoutMs: 1, credentials: new CredentialCipher({}) });
   // enqueueCallback reads the methods (display name, provider number).
-  const context = { pool, queue, callbacks: { wake: () => undefined }, methods: new Map([['paypal', paypal]]), config: loadConfig(), log: pino({ level: 'silent' }), now: () => new Date() } as unknown as PlatformContext;
+  const context = { pool, queue, callbacks: { wake: () => undefined, handOffLeaseSeconds: () => undefined, handOff: () => undefined }, methods: new Map([['paypal', paypal]]), config: loadConfig(), log: pino({ level: 'silent' }), now: () => new Date() } as unknown as PlatformContext;
 
   let lastReceivedAtMs = 0;
   let resolveAll: () => void = () => undefined;

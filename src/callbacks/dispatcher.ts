@@ -1,7 +1,7 @@
 import { tableWorkNames } from '../jobs/queue.ts';
 import { RunningWork } from '../jobs/running-work.ts';
 import { SlotLoop } from '../jobs/slot-loop.ts';
-import type { PlatformContext } from '../processing/context.ts';
+import type { CallbackDelivery, HandedOffCallback, PlatformContext } from '../processing/context.ts';
 import type { Queryable } from '../store/db.ts';
 import { attemptDelivery, type DeliverableCallback } from './deliver.ts';
 
@@ -33,7 +33,13 @@ export interface ClaimedCallback extends DeliverableCallback {
   request_id: string | null;
 }
 
+/** A callback handed over by the code that wrote it: attempted only while its lease can still cover an attempt. */
+type HandOff = HandedOffCallback & { startByMs: number };
+
 /** Claims up to `count` due callbacks for `leaseSeconds`, oldest due first; rows another node holds are skipped. */
+/** Left of a hand-off's lease after the attempt's timeout, for recording the attempt. */
+const handOffStartMarginMs = 1_000;
+
 export async function claimDueCallbacks(db: Queryable, count: number, leaseSeconds: number): Promise<ClaimedCallback[]> {
   const { rows } = await db.query<ClaimedCallback>(
     `WITH due AS (
@@ -51,8 +57,8 @@ export async function claimDueCallbacks(db: Queryable, count: number, leaseSecon
   return rows;
 }
 
-export class CallbackDispatcher {
-  private readonly loop: SlotLoop;
+export class CallbackDispatcher implements CallbackDelivery {
+  private readonly loop: SlotLoop<ClaimedCallback | HandOff>;
   private readonly running = new RunningWork();
   private started = false;
 
@@ -71,9 +77,24 @@ export class CallbackDispatcher {
     );
   }
 
-  /** A callback due now was committed on this node: claim it at once rather than at the next poll. */
+  /** A callback due now was committed on this node without a hand-off: claim it at once rather than at the next poll. */
   wake(): void {
     if (this.started) this.loop.wake();
+  }
+
+  handOffLeaseSeconds(): number | undefined {
+    return this.started ? this.settings.leaseSeconds : undefined;
+  }
+
+  /**
+   * Delivers a callback this node wrote claimed (`handOffLeaseSeconds`) in
+   * the next free slot. A stopping node leaves it to its lease.
+   */
+  handOff(callback: HandedOffCallback): void {
+    if (!this.started) return;
+    // Its lease started when it was written; an attempt must end before the lease does, or another node may start one too.
+    const startWindowMs = this.settings.leaseSeconds * 1000 - this.context.config.callbackTimeoutMs - handOffStartMarginMs;
+    this.loop.offer({ ...callback, startByMs: Date.now() + startWindowMs });
   }
 
   /** Stops claiming, then lets the attempts under way finish (each is bounded by the callback timeout). */
@@ -83,7 +104,9 @@ export class CallbackDispatcher {
     await this.running.settle(waitMs);
   }
 
-  private async deliver(callback: ClaimedCallback): Promise<void> {
+  private async deliver(callback: ClaimedCallback | HandOff): Promise<void> {
+    // Waited too long for a slot: the lease may run out mid-attempt, so the table's claim delivers it instead.
+    if ('startByMs' in callback && Date.now() > callback.startByMs) return;
     const item = { id: String(callback.id), data: { requestId: callback.request_id ?? undefined } };
     const attempt = this.context.queue
       .instrument(tableWorkNames.callbackDeliver, item, () => attemptDelivery(this.context, callback))

@@ -89,7 +89,7 @@ const singletonWindowSeconds = 3600;
 
 export class JobQueue {
   readonly boss: PgBoss;
-  private readonly slotLoops = new Map<QueueName, SlotLoop[]>();
+  private readonly slotLoops = new Map<QueueName, Pick<SlotLoop<unknown>, 'wake' | 'stop'>[]>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
   private readonly running = new RunningWork();
@@ -201,7 +201,7 @@ export class JobQueue {
    * after a crash; the completions of one event-loop turn go in one statement.
    */
   async work<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
-    const loop = new SlotLoop(slots, this.settings.pollingIntervalSeconds * 1000);
+    const loop = new SlotLoop<PgBoss.Job<T>>(slots, this.settings.pollingIntervalSeconds * 1000);
     this.slotLoops.set(name, [...(this.slotLoops.get(name) ?? []), loop]);
     const completions = turnBatchLoader<string, undefined>(async (ids) => {
       await this.boss.complete(name, [...ids]);

@@ -1,20 +1,24 @@
 /**
- * The fetch loop behind `JobQueue.workSlots` and callback delivery: fetches
- * (claims) as many jobs as there are free
- * slots and starts each at once. It fetches again when a slot frees while
- * jobs are waiting (the last fetch filled every free slot), when a job is
- * sent on this node, and after the polling interval (other nodes' jobs).
- * Slots freed in one event-loop turn share one fetch.
+ * The fetch loop behind job workers (`JobQueue.work`) and callback delivery:
+ * fetches (claims) as many items as there are free slots and starts each at
+ * once. It fetches again when a slot frees while items are waiting (the last
+ * fetch filled every free slot), when one is sent on this node, and after
+ * the polling interval (other nodes' items). Slots freed in one event-loop
+ * turn share one fetch. Items offered directly (`offer`) take the next free
+ * slot before anything fetched, without a fetch of their own.
  */
-export class SlotLoop {
+export class SlotLoop<T> {
   private free: number;
   private stopped = false;
-  /** Jobs may be waiting: the last fetch filled every free slot, or a job was sent on this node since. */
+  /** Items may be waiting: the last fetch filled every free slot, or one was sent on this node since. */
   private demand = true;
-  /** A job was sent on this node while a fetch ran: the fetch may not have seen it. */
+  /** An item was sent on this node while a fetch ran: the fetch may not have seen it. */
   private sentDuringFetch = false;
   private refillScheduled = false;
   private signal: (() => void) | undefined;
+  private start: ((item: T) => Promise<void>) | undefined;
+  /** Items handed to this loop, waiting for a free slot (oldest first). */
+  private readonly offered: T[] = [];
 
   constructor(
     slots: number,
@@ -23,11 +27,18 @@ export class SlotLoop {
     this.free = slots;
   }
 
-  /** A job was sent on this node. */
+  /** An item was sent on this node (fetch it). */
   wake(): void {
     this.demand = true;
     this.sentDuringFetch = true;
     this.signal?.();
+  }
+
+  /** Starts `item` in the next free slot (now, when one is free), ahead of fetched items. Ignored once stopped. */
+  offer(item: T): void {
+    if (this.stopped) return;
+    this.offered.push(item);
+    this.startOffered();
   }
 
   stop(): void {
@@ -35,26 +46,41 @@ export class SlotLoop {
     this.signal?.();
   }
 
-  async run<T>(fetch: (count: number) => Promise<T[]>, start: (item: T) => Promise<void>): Promise<void> {
+  async run(fetch: (count: number) => Promise<T[]>, start: (item: T) => Promise<void>): Promise<void> {
+    this.start = start;
+    this.startOffered();
     while (!this.stopped) {
       if (this.free === 0 || !this.demand) {
         if (await this.sleep()) this.demand = true;
         continue;
       }
+      // The fetch holds the slots it asks for, so that offered items cannot take them meanwhile.
       const requested = this.free;
+      this.free = 0;
       this.sentDuringFetch = false;
-      const jobs = await fetch(requested).catch(() => [] as T[]);
-      this.demand = jobs.length === requested || this.sentDuringFetch;
-      for (const job of jobs) {
-        this.free -= 1;
-        void start(job).finally(() => this.slotFreed());
-      }
+      const items = await fetch(requested).catch(() => [] as T[]);
+      this.free += requested - items.length;
+      this.demand = items.length === requested || this.sentDuringFetch;
+      for (const item of items) this.launch(item);
+      this.startOffered();
+    }
+  }
+
+  private launch(item: T): void {
+    void this.start!(item).finally(() => this.slotFreed());
+  }
+
+  private startOffered(): void {
+    while (this.start && !this.stopped && this.free > 0 && this.offered.length > 0) {
+      this.free -= 1;
+      this.launch(this.offered.shift()!);
     }
   }
 
   private slotFreed(): void {
     this.free += 1;
-    if (!this.demand || this.refillScheduled) return;
+    this.startOffered();
+    if (this.free === 0 || !this.demand || this.refillScheduled) return;
     this.refillScheduled = true;
     setImmediate(() => {
       this.refillScheduled = false;
@@ -77,4 +103,3 @@ export class SlotLoop {
     });
   }
 }
-

@@ -23,7 +23,7 @@ import {
 import type { Project } from '../store/projects.ts';
 import { findRegistrationOfPayment, updateRegistration } from '../store/recurring.ts';
 import { clockFor, type PlatformContext } from './context.ts';
-import { callbackPart, enqueueCallback } from './outbox.ts';
+import { callbackPart, enqueueCallback, type GuardedCallback } from './outbox.ts';
 
 /** A provider result to record on an operation. */
 export type ProviderResult =
@@ -121,7 +121,7 @@ async function applyUnlessChanged(context: PlatformContext, operationId: bigint,
     if (operation.status === 'awaiting redirect result') return false;
     const write = redirectWrite(context, project, payment, operation, result);
     const callback = callbackPart(context, project, 'intermediate', { ...withChanges(payment, operation, write), redirectData: redirectData(result) });
-    return wroteUnlessChanged(context, await updateIfUnchanged(context.pool, versions, write.payment, write.operation, [callback.part]), callback.dueNow);
+    return wroteUnlessChanged(await updateIfUnchanged(context.pool, versions, write.payment, write.operation, [callback.part], callback.selected), callback);
   }
   if (payment.recurringId !== null) return undefined;
   const write = finalWrite(context, project, payment, operation, result);
@@ -129,12 +129,12 @@ async function applyUnlessChanged(context: PlatformContext, operationId: bigint,
   const ledger = ledgerPart(updated.operation, fee);
   const callback = callbackPart(context, project, 'final', updated);
   const parts = ledger ? [ledger, callback.part] : [callback.part];
-  return wroteUnlessChanged(context, await updateIfUnchanged(context.pool, versions, write.payment, write.operation, parts), callback.dueNow);
+  return wroteUnlessChanged(await updateIfUnchanged(context.pool, versions, write.payment, write.operation, parts, callback.selected), callback);
 }
 
-function wroteUnlessChanged(context: PlatformContext, written: boolean, callbackDueNow: boolean): true | undefined {
+function wroteUnlessChanged(written: Record<string, unknown> | undefined, callback: GuardedCallback): true | undefined {
   if (!written) return undefined;
-  if (callbackDueNow) context.callbacks.wake();
+  callback.committed(BigInt(written.callback_id as bigint));
   return true;
 }
 

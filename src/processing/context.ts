@@ -17,12 +17,37 @@ export interface CallbackAttemptReport {
   status: 'pending' | 'delivered' | 'failed';
 }
 
+/**
+ * Callback delivery on this node, as the code that writes callbacks sees it.
+ * A callback written on a node that delivers callbacks is written already
+ * claimed by that node (`next_attempt_at` a lease ahead) and handed to its
+ * delivery after the commit: delivered at once, with no claim statement and
+ * no second row update. Should the node die first, the lease runs out and any
+ * node claims it from the table, as after a crash mid-attempt.
+ */
+export interface CallbackDelivery {
+  /** Callbacks due now were committed without a hand-off (another process, a replay): claim them now, not at the next poll. */
+  wake(): void;
+  /** The lease a callback written here is born with, for `handOff`; undefined when this node does not deliver callbacks. */
+  handOffLeaseSeconds(): number | undefined;
+  /** A callback written with that lease has committed: deliver it in the next free slot. */
+  handOff(callback: HandedOffCallback): void;
+}
+
+export interface HandedOffCallback {
+  id: bigint;
+  url: string;
+  body: string;
+  project_mode: 'test' | 'production';
+  request_id: string | null;
+}
+
 /** What the processing layer needs from the running platform. */
 export interface PlatformContext {
   pool: pg.Pool;
   queue: JobQueue;
-  /** Callback delivery on this node: told when a callback due now has committed. */
-  callbacks: { wake(): void };
+  /** Callback delivery on this node. */
+  callbacks: CallbackDelivery;
   methods: ReadonlyMap<string, PaymentMethod>;
   config: Config;
   log: Logger;

@@ -462,8 +462,8 @@ export type GuardedPart = (parameters: StatementParameters) => string[];
  * since `versions` were read: an optimistic form of lock, then write. The
  * guard's `FOR UPDATE` waits for a concurrent writer and then re-checks the
  * version on the row it committed, so two writers never both pass.
- * False when something changed (nothing was written): the caller takes the
- * locked path.
+ * Answers the row of `selected` (what the parts wrote), or undefined when
+ * something changed (nothing was written): the caller takes the locked path.
  */
 export async function updateIfUnchanged(
   db: Queryable,
@@ -471,7 +471,8 @@ export async function updateIfUnchanged(
   payment: { ref: bigint; changes: PaymentChanges; updatedAt: Date },
   operation: { id: bigint; changes: OperationChanges },
   parts: readonly GuardedPart[],
-): Promise<boolean> {
+  selected = '1 AS written',
+): Promise<Record<string, unknown> | undefined> {
   const parameters = new StatementParameters();
   const paymentRef = parameters.add(payment.ref);
   const operationId = parameters.add(operation.id);
@@ -490,6 +491,6 @@ export async function updateIfUnchanged(
     `o AS (UPDATE operations SET ${operationSet.assignments} WHERE id = ${operationId} AND EXISTS (SELECT 1 FROM guard) RETURNING 1)`,
     ...parts.flatMap((part) => part(parameters)),
   ];
-  const { rows } = await db.query(`WITH ${ctes.join(',\n')}\nSELECT 1 FROM p, o`, parameters.values);
-  return rows.length === 1;
+  const { rows } = await db.query(`WITH ${ctes.join(',\n')}\nSELECT ${selected} FROM p, o`, parameters.values);
+  return rows[0];
 }
