@@ -145,7 +145,7 @@ async function writeNewPayments(context: PlatformContext, db: Queryable, items: 
       const payment = written.get(item.key);
       return payment ? [{ ...item.job, operationId: String(payment.operationId) }] : [];
     });
-    await context.queue.sendMany(queueNames.operationExecute, jobs, tx);
+    await context.queue.sendMany(queueNames.operationExecute, jobs, tx, { here: true });
     return items.map(({ plan, key }) => refusals.get(key) ?? written.get(key) ?? new GateError('paymentIdExists', plan.row.payment.paymentId));
   });
 }

@@ -106,7 +106,7 @@ export async function startOperation(context: PlatformContext, tx: pg.PoolClient
   });
   await planThreshold(tx, project.id, operation.id, operation.type, start.now);
   if (operation.type === 'auth') await planHoldExpiry(tx, project.id, operation.id, start.now, project.holdPeriodSeconds);
-  await context.queue.send(queueNames.operationExecute, { operationId: String(operation.id) }, { db: tx });
+  await context.queue.send(queueNames.operationExecute, { operationId: String(operation.id) }, { db: tx, here: true });
   return operation;
 }
 

@@ -35,7 +35,7 @@ export async function walletReturnRoutes(app: FastifyInstance, options: { contex
       if (!found) return page(reply, 404, 'Payment not found.');
       const { operation, payment } = found;
       if (result === 'approved') {
-        await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
+        await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}`, here: true });
       } else {
         await applyProviderResult(context, operation.id, {
           kind: 'final',

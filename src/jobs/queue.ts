@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
@@ -59,6 +60,8 @@ export interface SendOptions {
   singletonKey?: string;
   /** Retries after a failure, instead of the queue's 20 (each 2 × 2^n s later, up to about a day apart). */
   retryLimit?: number;
+  /** Run it on this node right after the commit (`JobQueue` explains the hand-off); a plain send where this node does not work the queue. */
+  here?: boolean;
 }
 
 export interface QueueSettings {
@@ -87,9 +90,28 @@ export interface JobHooks {
  */
 const singletonWindowSeconds = 3600;
 
+/**
+ * A job handed to this node by the code that sent it. It was written with
+ * `start_after` a lease ahead, so no node fetches it meanwhile; this node runs
+ * it at once, and deletes it when done (nothing left to fetch or complete). A
+ * failed run fails it as a fetched job would (pg-boss retries it after a
+ * delay, elsewhere too); a node that dies first leaves it to the lease, after
+ * which any node fetches it. At least once, as every job handler expects.
+ */
+interface HandedOffJob {
+  id: string;
+  data: object;
+  /** Run only until then: later, the lease might run out mid-run and another node start it too. */
+  startByMs: number;
+}
+
+type SlotItem<T> = { fetched: PgBoss.Job<T> } | { handedOff: HandedOffJob };
+
 export class JobQueue {
   readonly boss: PgBoss;
   private readonly slotLoops = new Map<QueueName, Pick<SlotLoop<unknown>, 'wake' | 'stop'>[]>();
+  /** Queues this node works, by name: where a job sent `here` is run. */
+  private readonly handOffTargets = new Map<QueueName, (job: HandedOffJob) => void>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
   private readonly running = new RunningWork();
@@ -152,20 +174,48 @@ export class JobQueue {
     this.started = true;
   }
 
-  /** Sends a job; one due now wakes this node's idle workers as soon as it is visible (after the commit of `db`). */
+  /**
+   * Sends a job; one due now wakes this node's idle workers as soon as it is
+   * visible (after the commit of `db`), or, sent `here`, is handed to them.
+   */
   async send(name: QueueName, data: object, options: SendOptions = {}): Promise<void> {
     const db = options.db;
     const carried = this.carry(name, data);
-    await this.boss.send(name, carried, {
-      startAfter: options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined,
+    const leaseSeconds = options.here && !options.startAfterSeconds ? this.handOffLeaseSeconds(name) : undefined;
+    const id = await this.boss.send(name, carried, {
+      startAfter: leaseSeconds ?? (options.startAfterSeconds ? Math.ceil(options.startAfterSeconds) : undefined),
       singletonKey: options.singletonKey,
       singletonSeconds: options.singletonKey ? singletonWindowSeconds : undefined,
       ...(options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit }),
       db: db ? { executeSql: (text: string, values: unknown[]) => db.query(text, values) } : undefined,
     });
+    // A singleton key already taken: the job that holds it does the work.
+    if (leaseSeconds !== undefined) {
+      if (id) this.whenCommitted(db, () => this.handOff(name, [{ id, data: carried }], leaseSeconds));
+      return;
+    }
     if (options.startAfterSeconds) return;
-    if (db) afterCommit(db, () => this.wake(name));
-    else this.wake(name);
+    this.whenCommitted(db, () => this.wake(name));
+  }
+
+  private whenCommitted(db: Queryable | undefined, hook: () => void): void {
+    if (db) afterCommit(db, hook);
+    else hook();
+  }
+
+  /** How far ahead a job sent `here` is written: undefined when this node does not work `name`. */
+  private handOffLeaseSeconds(name: QueueName): number | undefined {
+    // As long as an active job has before it is presumed lost (at least three provider timeouts): a run started in its first half ends within it.
+    return this.started && this.handOffTargets.has(name) ? this.settings.expireInSeconds : undefined;
+  }
+
+  private handOff(name: QueueName, jobs: readonly { id: string; data: object }[], leaseSeconds: number): void {
+    const target = this.handOffTargets.get(name);
+    const startByMs = Date.now() + (leaseSeconds * 1000) / 2;
+    // After the current turn: the request that sent the jobs answers first, before their handlers start.
+    setImmediate(() => {
+      for (const job of jobs) target?.({ ...job, startByMs });
+    });
   }
 
   /**
@@ -177,14 +227,17 @@ export class JobQueue {
     return this.hooks.beforeSend ? this.hooks.beforeSend(name, data) : data;
   }
 
-  /** Sends many jobs of one queue in ONE statement, in the open transaction `db`; wakes this node's workers after its commit. */
-  async sendMany(name: QueueName, carried: readonly object[], db: Queryable): Promise<void> {
+  /**
+   * Sends many jobs of one queue in ONE statement, in the open transaction
+   * `db`; wakes this node's workers after its commit, or, sent `here`, hands
+   * the jobs to them.
+   */
+  async sendMany(name: QueueName, carried: readonly object[], db: Queryable, options: { here?: boolean } = {}): Promise<void> {
     if (carried.length === 0) return;
-    await this.boss.insert(
-      carried.map((data) => ({ name, data })),
-      { db: { executeSql: (text: string, values: unknown[]) => db.query(text, values) } },
-    );
-    afterCommit(db, () => this.wake(name));
+    const leaseSeconds = options.here ? this.handOffLeaseSeconds(name) : undefined;
+    const jobs = carried.map((data) => ({ id: randomUUID(), name, data, ...(leaseSeconds === undefined ? {} : { startAfter: String(leaseSeconds) }) }));
+    await this.boss.insert(jobs, { db: { executeSql: (text: string, values: unknown[]) => db.query(text, values) } });
+    afterCommit(db, () => (leaseSeconds === undefined ? this.wake(name) : this.handOff(name, jobs, leaseSeconds)));
   }
 
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
@@ -201,22 +254,36 @@ export class JobQueue {
    * after a crash; the completions of one event-loop turn go in one statement.
    */
   async work<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
-    const loop = new SlotLoop<PgBoss.Job<T>>(slots, this.settings.pollingIntervalSeconds * 1000);
+    const loop = new SlotLoop<SlotItem<T>>(slots, this.settings.pollingIntervalSeconds * 1000);
     this.slotLoops.set(name, [...(this.slotLoops.get(name) ?? []), loop]);
-    const completions = turnBatchLoader<string, undefined>(async (ids) => {
-      await this.boss.complete(name, [...ids]);
+    this.handOffTargets.set(name, (job) => loop.offer({ handedOff: job }));
+    const completions = this.perTurn((ids) => this.boss.complete(name, ids));
+    const deletions = this.perTurn((ids) => this.boss.deleteJob(name, ids));
+    void loop.run(
+      async (count) => (await this.boss.fetch<T>(name, { batchSize: count })).map((job) => ({ fetched: job })),
+      (item) => {
+        if ('fetched' in item) return this.running.track(this.runOne(name, item.fetched, handle).then((succeeded) => (succeeded ? completions(item.fetched.id) : undefined)));
+        const { id, data, startByMs } = item.handedOff;
+        // Waited too long for a slot: the lease may run out mid-run, so leave the job to be fetched when it does.
+        if (Date.now() > startByMs) return Promise.resolve();
+        const job = { id, name, data, expireInSeconds: this.settings.expireInSeconds } as PgBoss.Job<T>;
+        return this.running.track(this.runOne(name, job, handle).then((succeeded) => (succeeded ? deletions(id) : undefined)));
+      },
+    );
+  }
+
+  /**
+   * Calls `send` once per event-loop turn with every id given in that turn.
+   * A call lost here (the database went away) leaves the job as it was: it is
+   * run again (fetched after its lease, or retried after its expiry), and its
+   * handler finds the work done.
+   */
+  private perTurn(send: (ids: string[]) => Promise<unknown>): (id: string) => Promise<void> {
+    const loader = turnBatchLoader<string, undefined>(async (ids) => {
+      await send([...ids]);
       return ids.map(() => undefined);
     });
-    void loop.run(
-      (count) => this.boss.fetch<T>(name, { batchSize: count }),
-      (job) =>
-        this.running.track(
-          this.runOne(name, job, handle).then((succeeded) =>
-            // A completion lost here leaves the job active until it expires; it is then retried, and its handler finds the work done.
-            succeeded ? completions.load(job.id).catch(() => undefined) : undefined,
-          ),
-        ),
-    );
+    return (id) => loader.load(id).catch(() => undefined);
   }
 
   /** Runs work that is not a pg-boss job (a claimed callback) inside the same hooks as a job. */

@@ -40,13 +40,19 @@ async function nextDueAt(context: PlatformContext, projectId: bigint, target: Da
   return rows[0]?.due_at ?? undefined;
 }
 
-/** Waits (bounded) until this project's due tasks are done and runnable provider jobs have finished. */
+/**
+ * Waits (bounded) until this project's due tasks are done and runnable
+ * provider jobs have finished: created or active ones (a job handed to the
+ * node that sent it is created with its lease ahead, but runs now), and
+ * retries that are due.
+ */
 async function settle(context: PlatformContext, projectId: bigint, now: Date): Promise<void> {
   const deadline = Date.now() + settleTimeoutMs;
   while (Date.now() < deadline) {
     const { rows } = await context.pool.query<{ tasks: number; jobs: number }>(
       `SELECT (SELECT count(*)::int FROM scheduled_tasks WHERE project_id = $1 AND status = 'pending' AND due_at <= $2) AS tasks,
-              (SELECT count(*)::int FROM pgboss.job WHERE name = ANY($3) AND state IN ('created', 'retry', 'active') AND start_after <= now()) AS jobs`,
+              (SELECT count(*)::int FROM pgboss.job
+                WHERE name = ANY($3) AND (state IN ('created', 'active') OR (state = 'retry' AND start_after <= now()))) AS jobs`,
       [String(projectId), now, [queueNames.operationExecute, queueNames.operationComplete]],
     );
     if (rows[0].tasks === 0 && rows[0].jobs === 0) return;

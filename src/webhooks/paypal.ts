@@ -202,7 +202,7 @@ async function startRecordedOperation(tx: import('pg').PoolClient, project: Proj
 async function triggerWork(context: PlatformContext, event: PaypalEvent, match: OperationMatch): Promise<void> {
   const operationId = String(match.operation_id);
   if (event.event_type === 'CHECKOUT.ORDER.APPROVED') {
-    await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}` });
+    await context.queue.send(queueNames.operationComplete, { operationId }, { singletonKey: `complete-${operationId}`, here: true });
     return;
   }
   // Not at once: the event usually reports the outcome of a provider call this platform is still waiting on (PayPal
