@@ -31,6 +31,8 @@ export interface Config {
   callbackTimeoutMs: number;
   /** Callback deliveries in flight per node; a slow receiver holds one of them, never the rest. */
   callbackConcurrency: number;
+  /** Provider jobs (execute, complete) in flight per queue on this node. */
+  jobConcurrency: number;
   /** Jobs: how often idle workers poll (pg-boss minimum is 0.5 s); local sends wake workers at once. */
   jobPollingIntervalSeconds: number;
   /** A job still active this long after it started is presumed lost with its node (kill -9) and retried. */
@@ -111,6 +113,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     providerTimeoutMs: integer('PROVIDER_TIMEOUT_MS', 10_000),
     callbackTimeoutMs: integer('CALLBACK_TIMEOUT_MS', 10_000),
     callbackConcurrency: positiveInteger('CALLBACK_CONCURRENCY', 32),
+    jobConcurrency: positiveInteger('JOB_CONCURRENCY', 16),
     jobPollingIntervalSeconds: integer('JOB_POLLING_INTERVAL_SECONDS', 2),
     callbackScheduleScale: integer('CALLBACK_SCHEDULE_SCALE', 1),
     jobExpireSeconds: integer('JOB_EXPIRE_SECONDS', 60),

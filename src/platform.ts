@@ -202,17 +202,16 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
 }
 
 /**
- * Provider calls in flight per queue on this node. Each job mostly waits on
- * the provider's answer, so a node runs many at once; the pool (16) bounds
- * what they hold of PostgreSQL at any moment, one statement at a time each.
+ * Provider jobs run in JOB_CONCURRENCY slots per queue: each mostly waits on
+ * the provider's answer, so a node runs many at once; the pool bounds what
+ * they hold of PostgreSQL at any moment, one statement at a time each.
  */
-const providerJobSlots = 16;
-
 async function startWorkers(context: PlatformContext): Promise<void> {
   const { queue } = context;
+  const providerJobSlots = context.config.jobConcurrency;
   await queue.work<OperationJob>(queueNames.operationExecute, providerJobSlots, (job) => executeOperation(context, BigInt(job.operationId)));
   await queue.work<OperationJob>(queueNames.operationComplete, providerJobSlots, (job) => completeOperation(context, BigInt(job.operationId)));
-  await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, providerJobSlots / 4, (job) =>
+  await queue.work<OperationJob & { pollNumber?: number }>(queueNames.operationPoll, Math.max(1, Math.floor(providerJobSlots / 4)), (job) =>
     pollOperation(context, BigInt(job.operationId), job.pollNumber ?? 0),
   );
 }

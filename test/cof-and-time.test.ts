@@ -362,7 +362,17 @@ describe('chargebacks', () => {
     assert.ok(raised.status < 300, `sandbox answered ${raised.status}`);
     // The dispute webhook is verified by a call back to the sandbox; under load a slow verification
     // makes the sandbox retry (its third attempt comes about 31 s later), so wait past that.
-    const chargeback = await gh.waitForCallback((body) => body.payment.id === paymentId && body.operation.type === 'chargeback', 45_000);
+    const chargeback = await gh
+      .waitForCallback((body) => body.payment.id === paymentId && body.operation.type === 'chargeback', 45_000)
+      .catch(async (error: Error) => {
+        // Say what the sandbox saw of each delivery of the dispute event, so a failure here can be told apart.
+        const deliveries = await gh.platform.context.pool.query(
+          `SELECT d.copy_number, d.attempts, d.delivered_at, d.next_attempt_at, d.last_status_code, d.last_error
+             FROM paypal_sandbox.webhook_deliveries d JOIN paypal_sandbox.webhook_events e ON e.id = d.event_id
+            WHERE e.event_type = 'CUSTOMER.DISPUTE.CREATED'`,
+        );
+        throw new Error(`no chargeback callback; dispute deliveries: ${JSON.stringify(deliveries.rows)}; ${error.message.slice(0, 200)}`);
+      });
     assert.equal(chargeback.operation.status, 'success');
     assert.deepEqual(chargeback.operation.sum_initial, { amount: 2500, currency: 'USD' });
     const refund = await gh.gate('/v2/payment/wallet/paypal/refund', {
