@@ -47,7 +47,10 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
     description,
     serverIsPrivate: embedded !== undefined,
     async drop() {
-      await withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined);
+      // BENCH_KEEP_DATABASE=1 with DATABASE_URL keeps the run's rows for reading afterwards (docs/performance.md).
+      const keep = process.env.BENCH_KEEP_DATABASE === '1' && !embedded;
+      if (keep) process.stderr.write(`bench: kept database ${name}\n`);
+      else await withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined);
       if (embedded) await embedded.stop().catch(() => undefined);
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
