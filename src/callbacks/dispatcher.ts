@@ -36,10 +36,10 @@ export interface ClaimedCallback extends DeliverableCallback {
 /** A callback handed over by the code that wrote it: attempted only while its lease can still cover an attempt. */
 type HandOff = HandedOffCallback & { startByMs: number };
 
-/** Claims up to `count` due callbacks for `leaseSeconds`, oldest due first; rows another node holds are skipped. */
 /** Left of a hand-off's lease after the attempt's timeout, for recording the attempt. */
 const handOffStartMarginMs = 1_000;
 
+/** Claims up to `count` due callbacks for `leaseSeconds`, oldest due first; rows another node holds are skipped. */
 export async function claimDueCallbacks(db: Queryable, count: number, leaseSeconds: number): Promise<ClaimedCallback[]> {
   const { rows } = await db.query<ClaimedCallback>(
     `WITH due AS (

@@ -109,9 +109,8 @@ type SlotItem<T> = { fetched: PgBoss.Job<T> } | { handedOff: HandedOffJob };
 
 export class JobQueue {
   readonly boss: PgBoss;
-  private readonly slotLoops = new Map<QueueName, Pick<SlotLoop<unknown>, 'wake' | 'stop'>[]>();
-  /** Queues this node works, by name: where a job sent `here` is run. */
-  private readonly handOffTargets = new Map<QueueName, (job: HandedOffJob) => void>();
+  /** The queues this node works (one loop each): where a job sent `here` is run. */
+  private readonly slotLoops = new Map<QueueName, SlotLoop<SlotItem<unknown>>>();
   private hooks: JobHooks = {};
   /** Handlers running on this node: stop() lets them finish before the pool closes under them. */
   private readonly running = new RunningWork();
@@ -143,7 +142,7 @@ export class JobQueue {
 
   /** Workers registered on this node. */
   get workerCount(): number {
-    return [...this.slotLoops.values()].reduce((count, loops) => count + loops.length, 0);
+    return this.slotLoops.size;
   }
 
   async start(): Promise<void> {
@@ -206,16 +205,12 @@ export class JobQueue {
   /** How far ahead a job sent `here` is written: undefined when this node does not work `name`. */
   private handOffLeaseSeconds(name: QueueName): number | undefined {
     // As long as an active job has before it is presumed lost (at least three provider timeouts): a run started in its first half ends within it.
-    return this.started && this.handOffTargets.has(name) ? this.settings.expireInSeconds : undefined;
+    return this.started && this.slotLoops.has(name) ? this.settings.expireInSeconds : undefined;
   }
 
   private handOff(name: QueueName, jobs: readonly { id: string; data: object }[], leaseSeconds: number): void {
-    const target = this.handOffTargets.get(name);
     const startByMs = Date.now() + (leaseSeconds * 1000) / 2;
-    // After the current turn: the request that sent the jobs answers first, before their handlers start.
-    setImmediate(() => {
-      for (const job of jobs) target?.({ ...job, startByMs });
-    });
+    for (const job of jobs) this.slotLoops.get(name)?.offer({ handedOff: { ...job, startByMs } });
   }
 
   /**
@@ -242,7 +237,7 @@ export class JobQueue {
 
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
   wake(name: QueueName): void {
-    for (const loop of this.slotLoops.get(name) ?? []) loop.wake();
+    this.slotLoops.get(name)?.wake();
   }
 
   /**
@@ -254,22 +249,26 @@ export class JobQueue {
    * after a crash; the completions of one event-loop turn go in one statement.
    */
   async work<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
+    if (this.slotLoops.has(name)) throw new Error(`queue ${name} is already worked on this node`);
     const loop = new SlotLoop<SlotItem<T>>(slots, this.settings.pollingIntervalSeconds * 1000);
-    this.slotLoops.set(name, [...(this.slotLoops.get(name) ?? []), loop]);
-    this.handOffTargets.set(name, (job) => loop.offer({ handedOff: job }));
+    // Kept with the other queues' loops, whose jobs carry other data: the map only wakes, stops and hands off.
+    this.slotLoops.set(name, loop as SlotLoop<SlotItem<unknown>>);
     const completions = this.perTurn((ids) => this.boss.complete(name, ids));
     const deletions = this.perTurn((ids) => this.boss.deleteJob(name, ids));
     void loop.run(
       async (count) => (await this.boss.fetch<T>(name, { batchSize: count })).map((job) => ({ fetched: job })),
       (item) => {
-        if ('fetched' in item) return this.running.track(this.runOne(name, item.fetched, handle).then((succeeded) => (succeeded ? completions(item.fetched.id) : undefined)));
-        const { id, data, startByMs } = item.handedOff;
         // Waited too long for a slot: the lease may run out mid-run, so leave the job to be fetched when it does.
-        if (Date.now() > startByMs) return Promise.resolve();
-        const job = { id, name, data, expireInSeconds: this.settings.expireInSeconds } as PgBoss.Job<T>;
-        return this.running.track(this.runOne(name, job, handle).then((succeeded) => (succeeded ? deletions(id) : undefined)));
+        if ('handedOff' in item && Date.now() > item.handedOff.startByMs) return Promise.resolve();
+        const [job, done] = 'fetched' in item ? [item.fetched, completions] : [this.handedOffJob<T>(name, item.handedOff), deletions];
+        return this.running.track(this.runOne(name, job, handle).then((succeeded) => (succeeded ? done(job.id) : undefined)));
       },
     );
+  }
+
+  /** A handed-off job as pg-boss would have given it to a handler. */
+  private handedOffJob<T>(name: QueueName, job: HandedOffJob): PgBoss.Job<T> {
+    return { id: job.id, name, data: job.data, expireInSeconds: this.settings.expireInSeconds } as PgBoss.Job<T>;
   }
 
   /**
@@ -312,7 +311,7 @@ export class JobQueue {
    */
   async stop(stopWaitMs = 15_000): Promise<void> {
     this.started = false;
-    for (const loops of this.slotLoops.values()) for (const loop of loops) loop.stop();
+    for (const loop of this.slotLoops.values()) loop.stop();
     await this.statistics?.stop();
     // Handlers first: their completions go through pg-boss's pool.
     await this.running.settle(stopWaitMs);

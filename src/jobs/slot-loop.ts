@@ -5,7 +5,9 @@
  * fetch filled every free slot), when one is sent on this node, and after
  * the polling interval (other nodes' items). Slots freed in one event-loop
  * turn share one fetch. Items offered directly (`offer`) take the next free
- * slot before anything fetched, without a fetch of their own.
+ * slot before anything fetched, without a fetch of their own; they start
+ * after the current event-loop turn, so the code that offered them (a
+ * request that wrote them) finishes first.
  */
 export class SlotLoop<T> {
   private free: number;
@@ -19,6 +21,7 @@ export class SlotLoop<T> {
   private start: ((item: T) => Promise<void>) | undefined;
   /** Items handed to this loop, waiting for a free slot (oldest first). */
   private readonly offered: T[] = [];
+  private offerScheduled = false;
 
   constructor(
     slots: number,
@@ -38,7 +41,12 @@ export class SlotLoop<T> {
   offer(item: T): void {
     if (this.stopped) return;
     this.offered.push(item);
-    this.startOffered();
+    if (this.offerScheduled) return;
+    this.offerScheduled = true;
+    setImmediate(() => {
+      this.offerScheduled = false;
+      this.startOffered();
+    });
   }
 
   stop(): void {
