@@ -51,16 +51,25 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs:
   throw new Error(`${what} within ${timeoutMs} ms`);
 }
 
+/** A second node's callback delivery: its own pool and slots, the same database; it counts the attempts it makes. */
+function startSecondNode(pollingIntervalMs: number) {
+  const pool = createPool(gh.platform.databaseUrl, 4);
+  const node = { attempts: 0, stop: async () => {} };
+  const dispatcher = new CallbackDispatcher(
+    { ...gh.platform.context, pool, onCallbackAttempt: () => (node.attempts += 1) },
+    { slots: 8, pollingIntervalMs, leaseSeconds: 30 },
+  );
+  dispatcher.start();
+  node.stop = async () => {
+    await dispatcher.stop(5_000);
+    await pool.end();
+  };
+  return node;
+}
+
 test('two nodes claiming the same due callbacks deliver each one exactly once', async () => {
   const context = gh.platform.context;
-  const secondPool = createPool(gh.platform.databaseUrl, 4);
-  let secondNodeAttempts = 0;
-  // A second node's dispatcher: its own pool and slots, the same database.
-  const secondNode = new CallbackDispatcher(
-    { ...context, pool: secondPool, onCallbackAttempt: () => (secondNodeAttempts += 1) },
-    { slots: 8, pollingIntervalMs: 100, leaseSeconds: 30 },
-  );
-  secondNode.start();
+  const secondNode = startSecondNode(100);
   try {
     const ids = await withTransaction(context.pool, (tx) => insertCallbacks(tx, 'claims-race', 300));
     context.callbacks.wake();
@@ -75,10 +84,9 @@ test('two nodes claiming the same due callbacks deliver each one exactly once', 
     );
     assert.equal(rows.length, 300);
     assert.ok(rows.every((row) => row.status === 'delivered' && row.attempts === 1 && row.recorded === 1), 'one attempt each, recorded once');
-    assert.ok(secondNodeAttempts > 0 && secondNodeAttempts < 300, `both nodes delivered some (the second node: ${secondNodeAttempts})`);
+    assert.ok(secondNode.attempts > 0 && secondNode.attempts < 300, `both nodes delivered some (the second node: ${secondNode.attempts})`);
   } finally {
-    await secondNode.stop(5_000);
-    await secondPool.end();
+    await secondNode.stop();
   }
 });
 
@@ -182,13 +190,7 @@ async function attemptsOf(paymentRef: bigint, kind: 'final'): Promise<{ status: 
 test('callbacks written on a delivering node are delivered by it, each once, while another node claiming meanwhile gets none', async () => {
   const context = gh.platform.context;
   const { payment, operation } = await waitingSale(`handoff-${Date.now()}`);
-  const secondPool = createPool(gh.platform.databaseUrl, 4);
-  let secondNodeAttempts = 0;
-  const secondNode = new CallbackDispatcher(
-    { ...context, pool: secondPool, onCallbackAttempt: () => (secondNodeAttempts += 1) },
-    { slots: 8, pollingIntervalMs: 50, leaseSeconds: 30 },
-  );
-  secondNode.start();
+  const secondNode = startSecondNode(50);
   try {
     // Written as the platform writes them: born claimed by this node, handed to its delivery after each commit.
     await Promise.all(
@@ -198,10 +200,9 @@ test('callbacks written on a delivering node are delivered by it, each once, whi
     await sleep(300);
     assert.equal(gh.callbacksFor(payment.paymentId).length, 1 + 40, 'the intermediate callback and each final one once');
     assert.ok((await attemptsOf(payment.ref, 'final')).every((row) => row.attempts === 1 && row.recorded === 1));
-    assert.equal(secondNodeAttempts, 0, 'the other node claimed none of them');
+    assert.equal(secondNode.attempts, 0, 'the other node claimed none of them');
   } finally {
-    await secondNode.stop(5_000);
-    await secondPool.end();
+    await secondNode.stop();
   }
 });
 
