@@ -3,7 +3,7 @@ import { RunningWork } from '../jobs/running-work.ts';
 import { SlotLoop } from '../jobs/slot-loop.ts';
 import type { CallbackDelivery, HandedOffCallback, PlatformContext } from '../processing/context.ts';
 import type { Queryable } from '../store/db.ts';
-import { attemptDelivery, type DeliverableCallback } from './deliver.ts';
+import { attemptDelivery } from './deliver.ts';
 
 /**
  * Callback delivery claims due callbacks straight from the `callbacks` table
@@ -29,9 +29,8 @@ export interface CallbackDispatcherSettings {
   leaseSeconds: number;
 }
 
-export interface ClaimedCallback extends DeliverableCallback {
-  request_id: string | null;
-}
+/** A claimed callback carries what a handed-off one does. */
+export type ClaimedCallback = HandedOffCallback;
 
 /** A callback handed over by the code that wrote it: attempted only while its lease can still cover an attempt. */
 type HandOff = HandedOffCallback & { startByMs: number };

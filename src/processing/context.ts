@@ -1,3 +1,4 @@
+import type { DeliverableCallback } from '../callbacks/deliver.ts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -34,11 +35,8 @@ export interface CallbackDelivery {
   handOff(callback: HandedOffCallback): void;
 }
 
-export interface HandedOffCallback {
-  id: bigint;
-  url: string;
-  body: string;
-  project_mode: 'test' | 'production';
+/** A callback as delivery needs it, with the id of the request that caused it (for its logs). */
+export interface HandedOffCallback extends DeliverableCallback {
   request_id: string | null;
 }
 
