@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { openOperationByProviderIds } from '../src/webhooks/paypal.ts';
+import { openOperationByOrderId, openOperationByProviderIds } from '../src/webhooks/paypal.ts';
 import { saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
  * A PayPal event is matched to the open operation it is about twice per
- * payment. The match must cost what the open operations cost, not what the
- * whole payments table costs: these tests hold that it never reads the
- * payments table through, and that it still finds the operation by any of
- * the ids an event carries.
+ * payment. The match must cost a few index probes, not what the whole
+ * payments table or every open operation costs (thousands open while
+ * accepted payments wait): these tests hold that neither lookup reads
+ * either through, and that they still find the operation by any of the ids
+ * an event carries.
  */
 let gh: TestPlatform;
 const openSales: { paymentId: string; orderId: string }[] = [];
@@ -37,50 +38,74 @@ after(async () => {
   await gh.stop();
 });
 
-/** Adds `count` finished copies of a payment (no operations): history the lookup must not read. */
+/** Adds `count` finished copies of a payment, each with a finished operation: history the lookup must not read. */
 async function copyAsFinishedPayments(paymentId: string, count: number): Promise<void> {
   const pool = gh.platform.context.pool;
-  const { rows } = await pool.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns
-      WHERE table_schema = 'public' AND table_name = 'payments' AND column_name NOT IN ('id', 'payment_id', 'status', 'provider_order_id')`,
-  );
-  const columns = rows.map((row) => `"${row.column_name}"`).join(', ');
-  const copied = rows.map((row) => `p."${row.column_name}"`).join(', ');
+  const otherColumns = async (table: string, own: string[]) => {
+    const { rows } = await pool.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 AND NOT (column_name = ANY($2))`,
+      [table, own],
+    );
+    return rows.map((row) => row.column_name);
+  };
+  const paymentColumns = await otherColumns('payments', ['id', 'payment_id', 'status', 'provider_order_id', 'provider_capture_id']);
   await pool.query(
-    `INSERT INTO payments (payment_id, status, provider_order_id, ${columns})
-     SELECT p.payment_id || '-copy-' || n, 'decline', 'COPY-' || n, ${copied}
+    `INSERT INTO payments (payment_id, status, provider_order_id, provider_capture_id, ${paymentColumns.map((c) => `"${c}"`).join(', ')})
+     SELECT p.payment_id || '-copy-' || n, 'decline', 'COPY-' || n, 'COPY-CAPTURE-' || n, ${paymentColumns.map((c) => `p."${c}"`).join(', ')}
        FROM payments p CROSS JOIN generate_series(1, $3::int) n
       WHERE p.project_id = $1 AND p.payment_id = $2`,
     [String(gh.project.id), paymentId, count],
+  );
+  const operationColumns = await otherColumns('operations', ['id', 'payment_ref', 'status', 'request_id', 'provider_payment_id']);
+  await pool.query(
+    `INSERT INTO operations (payment_ref, status, request_id, provider_payment_id, ${operationColumns.map((c) => `"${c}"`).join(', ')})
+     SELECT copy.id, 'decline', 'copy-request-' || copy.id, 'COPY-' || copy.id, ${operationColumns.map((c) => `o."${c}"`).join(', ')}
+       FROM payments p JOIN operations o ON o.payment_ref = p.id
+       JOIN payments copy ON copy.project_id = p.project_id AND copy.payment_id LIKE p.payment_id || '-copy-%'
+      WHERE p.project_id = $1 AND p.payment_id = $2`,
+    [String(gh.project.id), paymentId],
   );
 }
 
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
 
+/** The tables a plan reads through, and the open operations when it reads them all (their partial index with no condition). */
 function scannedThrough(node: PlanNode): string[] {
-  const own = node['Node Type'] === 'Seq Scan' && node['Relation Name'] ? [node['Relation Name']] : [];
+  const own =
+    node['Node Type'] === 'Seq Scan' && node['Relation Name']
+      ? [node['Relation Name']]
+      : node['Index Name'] === 'operations_open' && !node['Index Cond']
+        ? ['every open operation']
+        : [];
   return [...own, ...(node.Plans ?? []).flatMap(scannedThrough)];
 }
 
-test('matching an event to its operation never reads the payments table through', async () => {
+test('matching an event to its operation reads neither the payments table nor every open operation through', async () => {
+  const lookups = [
+    { name: 'by any id', statement: openOperationByProviderIds, parameterType: 'text[]', argument: `'{${openSales[5].orderId},NOT-AN-ID}'` },
+    { name: 'by order id', statement: openOperationByOrderId, parameterType: 'text', argument: `'${openSales[5].orderId}'` },
+  ];
   const client = await gh.platform.context.pool.connect();
   try {
-    await client.query(`PREPARE lookup_under_test(text[]) AS ${openOperationByProviderIds}`);
-    // The platform sends it as a prepared statement: PostgreSQL may use a plan made for these ids or a generic one.
-    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-      await client.query(`SET plan_cache_mode = ${mode}`);
-      const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-        `EXPLAIN (FORMAT JSON) EXECUTE lookup_under_test('{${openSales[5].orderId},NOT-AN-ID}')`,
-      );
-      const plan = rows[0]['QUERY PLAN'][0].Plan;
-      assert.deepEqual(scannedThrough(plan), [], `${mode}: ${JSON.stringify(plan)}`);
+    for (const lookup of lookups) {
+      await client.query(`PREPARE lookup_under_test(${lookup.parameterType}) AS ${lookup.statement}`);
+      // The platform sends it as a prepared statement: PostgreSQL may use a plan made for these ids or a generic one.
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await client.query(`SET plan_cache_mode = ${mode}`);
+        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) EXECUTE lookup_under_test(${lookup.argument})`);
+        const plan = rows[0]['QUERY PLAN'][0].Plan;
+        assert.deepEqual(scannedThrough(plan), [], `${lookup.name}, ${mode}: ${JSON.stringify(plan)}`);
+      }
+      await client.query('DEALLOCATE lookup_under_test');
     }
   } finally {
-    await client.query('DEALLOCATE lookup_under_test; RESET plan_cache_mode').catch(() => undefined);
+    await client.query('DEALLOCATE ALL; RESET plan_cache_mode').catch(() => undefined);
     client.release();
   }
 });
@@ -95,6 +120,28 @@ test('an event finds its open operation by the order id, and nothing by ids no o
   );
   assert.equal(found.rows.length, 1);
   assert.equal(String(found.rows[0].operation_id), String(expected[0].id));
-  // A finished payment's order (a copy) has no open operation.
-  assert.equal((await pool.query(openOperationByProviderIds, [['COPY-12']])).rows.length, 0);
+  // A finished payment's order, capture or operation (a copy) has no open operation.
+  for (const id of ['COPY-12', 'COPY-CAPTURE-12']) assert.equal((await pool.query(openOperationByProviderIds, [[id]])).rows.length, 0, id);
+  // The operation's own request id (PayPal-Request-Id; payouts carry it back as sender ids) finds it too.
+  const { rows: requestIds } = await pool.query<{ request_id: string }>('SELECT request_id FROM operations WHERE id = $1', [String(expected[0].id)]);
+  const byRequestId = await pool.query<{ operation_id: bigint }>(openOperationByProviderIds, [[requestIds[0].request_id]]);
+  assert.equal(String(byRequestId.rows[0]?.operation_id), String(expected[0].id));
+});
+
+test('by its order id alone, an event finds its payment and the open operation, or says none is open', async () => {
+  const pool = gh.platform.context.pool;
+  const sale = openSales[9];
+  const { rows: expected } = await pool.query<{ id: bigint; payment_ref: bigint }>(
+    `SELECT o.id, o.payment_ref FROM operations o JOIN payments p ON p.id = o.payment_ref WHERE p.project_id = $1 AND p.payment_id = $2`,
+    [String(gh.project.id), sale.paymentId],
+  );
+  const open = await pool.query<{ payment_ref: bigint; operation_id: bigint | null }>(openOperationByOrderId, [sale.orderId]);
+  assert.equal(String(open.rows[0]?.operation_id), String(expected[0].id));
+  assert.equal(String(open.rows[0]?.payment_ref), String(expected[0].payment_ref));
+  // A finished payment (a copy): the payment, no operation.
+  const finished = await pool.query<{ payment_ref: bigint; operation_id: bigint | null }>(openOperationByOrderId, ['COPY-12']);
+  assert.equal(finished.rows.length, 1);
+  assert.equal(finished.rows[0].operation_id, null);
+  // An order nobody made: no row, so the caller tries the other ids.
+  assert.equal((await pool.query(openOperationByOrderId, ['NOT-AN-ORDER'])).rows.length, 0);
 });
