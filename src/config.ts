@@ -33,6 +33,8 @@ export interface Config {
   callbackConcurrency: number;
   /** Provider jobs (execute, complete) in flight per queue on this node. */
   jobConcurrency: number;
+  /** Gate requests in flight on a node from which its provider jobs and callbacks run one slot each until the requests have stayed few for a moment (0: never). */
+  intakePriorityRequests: number;
   /** Jobs: how often idle workers poll (pg-boss minimum is 0.5 s); local sends wake workers at once. */
   jobPollingIntervalSeconds: number;
   /** A job still active this long after it started is presumed lost with its node (kill -9) and retried. */
@@ -85,9 +87,10 @@ function integer(name: string, fallback: number): number {
   return value;
 }
 
-function positiveInteger(name: string, fallback: number): number {
+/** A whole-number setting of at least `minimum`; anything else stops the start with the setting's name. */
+function integerAtLeast(minimum: number, name: string, fallback: number): number {
   const value = integer(name, fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got ${JSON.stringify(process.env[name])}`);
+  if (!Number.isInteger(value) || value < minimum) throw new Error(`${name} must be a whole number of at least ${minimum}, got ${JSON.stringify(process.env[name])}`);
   return value;
 }
 
@@ -112,8 +115,9 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     paypalWebhookId: process.env.PAYPAL_WEBHOOK_ID || undefined,
     providerTimeoutMs: integer('PROVIDER_TIMEOUT_MS', 10_000),
     callbackTimeoutMs: integer('CALLBACK_TIMEOUT_MS', 10_000),
-    callbackConcurrency: positiveInteger('CALLBACK_CONCURRENCY', 32),
-    jobConcurrency: positiveInteger('JOB_CONCURRENCY', 16),
+    callbackConcurrency: integerAtLeast(1, 'CALLBACK_CONCURRENCY', 32),
+    jobConcurrency: integerAtLeast(1, 'JOB_CONCURRENCY', 16),
+    intakePriorityRequests: integerAtLeast(0, 'INTAKE_PRIORITY_REQUESTS', 16),
     jobPollingIntervalSeconds: integer('JOB_POLLING_INTERVAL_SECONDS', 2),
     callbackScheduleScale: integer('CALLBACK_SCHEDULE_SCALE', 1),
     jobExpireSeconds: integer('JOB_EXPIRE_SECONDS', 60),

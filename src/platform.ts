@@ -11,6 +11,7 @@ import { gateRoutes } from './gate/routes.ts';
 import { walletReturnRoutes } from './gate/wallet-return.ts';
 import { refuseNulCharacters } from './http/body-guards.ts';
 import { gateErrorHandler, notFoundHandler } from './http/errors.ts';
+import { IntakePressure } from './jobs/intake-pressure.ts';
 import { JobQueue, queueNames, type OperationJob } from './jobs/queue.ts';
 import { sealStoredPaypalSecrets } from './accounts/paypal-credentials.ts';
 import { createPaypalMethod } from './methods/paypal.ts';
@@ -76,7 +77,9 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
   const urlSigningKey = await settingOrCreate(pool, 'url_signing_key', () => randomBytes(32).toString('base64url'));
   await sealStoredPaypalSecrets(pool, credentials, log);
+  const intake = new IntakePressure(config.intakePriorityRequests);
   const queue = new JobQueue({
+    pressure: intake,
     connectionString: databaseUrl,
     pollingIntervalSeconds: config.jobPollingIntervalSeconds,
     // Longer than any one job can take (a provider call is bounded by its timeout).
@@ -111,9 +114,10 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     handOffLeaseSeconds: () => dispatcher.handOffLeaseSeconds(),
     handOff: (callback) => dispatcher.handOff(callback),
   };
-  const context: PlatformContext = { pool, queue, callbacks, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
+  const context: PlatformContext = { pool, queue, intake, callbacks, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
   const dispatcher = new CallbackDispatcher(context, {
     slots: config.callbackConcurrency,
+    pressure: intake,
     pollingIntervalMs: config.jobPollingIntervalSeconds * 1000,
     // One attempt takes at most the callback timeout, plus recording it.
     leaseSeconds: Math.ceil(config.callbackTimeoutMs / 1000) + callbackLeaseMarginSeconds,

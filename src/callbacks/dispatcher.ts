@@ -1,5 +1,6 @@
 import { tableWorkNames } from '../jobs/queue.ts';
 import { RunningWork } from '../jobs/running-work.ts';
+import type { IntakePressure } from '../jobs/intake-pressure.ts';
 import { SlotLoop } from '../jobs/slot-loop.ts';
 import type { CallbackDelivery, HandedOffCallback, PlatformContext } from '../processing/context.ts';
 import type { Queryable } from '../store/db.ts';
@@ -27,6 +28,8 @@ export interface CallbackDispatcherSettings {
   pollingIntervalMs: number;
   /** How long a claim keeps other nodes off a callback: longer than one attempt can take. */
   leaseSeconds: number;
+  /** Merchant requests first: while Gate requests crowd this node, deliveries fill only a floor of the slots. */
+  pressure?: IntakePressure;
 }
 
 /** A claimed callback carries what a handed-off one does. */
@@ -65,7 +68,7 @@ export class CallbackDispatcher implements CallbackDelivery {
     private readonly context: PlatformContext,
     private readonly settings: CallbackDispatcherSettings,
   ) {
-    this.loop = new SlotLoop(settings.slots, settings.pollingIntervalMs);
+    this.loop = new SlotLoop(settings.slots, settings.pollingIntervalMs, settings.pressure);
   }
 
   start(): void {

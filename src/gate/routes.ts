@@ -79,9 +79,14 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
     const options = { schema: { body: schema, ...documentation }, serializerCompiler: documentationOnlySerializer };
     app.post<{ Params: MethodParams; Body: Body }>(`/v2/payment/wallet/:method/${action}`, options, async (request, reply: FastifyReply) => {
       const body = request.body as Body;
-      const project = await authenticate(request, body);
-      const method = enabledMethod(project, request.params.method);
-      return reply.send(await handle(project, method, body));
+      context.intake.enter();
+      try {
+        const project = await authenticate(request, body);
+        const method = enabledMethod(project, request.params.method);
+        return reply.send(await handle(project, method, body));
+      } finally {
+        context.intake.leave();
+      }
     });
   };
 

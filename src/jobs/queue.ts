@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
 import { PlannerStatisticsKeeper, type StatementRunner } from './planner-statistics.ts';
 import { RunningWork } from './running-work.ts';
+import type { IntakePressure } from './intake-pressure.ts';
 import { SlotLoop } from './slot-loop.ts';
 import { turnBatchLoader } from '../store/turn-batches.ts';
 
@@ -70,6 +71,8 @@ export interface QueueSettings {
   /** A job still active after this long is presumed lost with its node and retried. */
   expireInSeconds: number;
   maintenanceIntervalSeconds: number;
+  /** Merchant requests first: while Gate requests crowd this node, its workers fill only a floor of their slots. */
+  pressure?: IntakePressure;
 }
 
 /**
@@ -250,7 +253,7 @@ export class JobQueue {
    */
   async work<T>(name: QueueName, slots: number, handle: (data: T, job: PgBoss.Job<T>) => Promise<void>): Promise<void> {
     if (this.slotLoops.has(name)) throw new Error(`queue ${name} is already worked on this node`);
-    const loop = new SlotLoop<SlotItem<T>>(slots, this.settings.pollingIntervalSeconds * 1000);
+    const loop = new SlotLoop<SlotItem<T>>(slots, this.settings.pollingIntervalSeconds * 1000, this.settings.pressure);
     // Kept with the other queues' loops, whose jobs carry other data: the map only wakes, stops and hands off.
     this.slotLoops.set(name, loop as SlotLoop<SlotItem<unknown>>);
     const completions = this.perTurn((ids) => this.boss.complete(name, ids));

@@ -1,3 +1,5 @@
+import type { IntakePressure } from './intake-pressure.ts';
+
 /**
  * The fetch loop behind job workers (`JobQueue.work`) and callback delivery:
  * fetches (claims) as many items as there are free slots and starts each at
@@ -10,7 +12,8 @@
  * request that wrote them) finishes first.
  */
 export class SlotLoop<T> {
-  private free: number;
+  /** Slots taken: items running, and those a fetch under way holds. */
+  private busy = 0;
   private stopped = false;
   /** Items may be waiting: the last fetch filled every free slot, or one was sent on this node since. */
   private demand = true;
@@ -22,12 +25,30 @@ export class SlotLoop<T> {
   /** Items handed to this loop, waiting for a free slot (oldest first). */
   private readonly offered: T[] = [];
   private offerScheduled = false;
+  private readonly stopReliefListener: (() => void) | undefined;
 
   constructor(
-    slots: number,
+    private readonly slots: number,
     private readonly pollingIntervalMs: number,
+    /** Merchant requests first: while it is high, the loop fills only a floor of its slots. */
+    private readonly pressure?: IntakePressure,
   ) {
-    this.free = slots;
+    this.stopReliefListener = pressure?.onRelief(() => this.relieved());
+  }
+
+  /** Slots free now: the loop's own, or its floor under pressure, less those taken. */
+  private get free(): number {
+    const slots = this.pressure ? this.pressure.slotsFor(this.slots) : this.slots;
+    return Math.max(0, slots - this.busy);
+  }
+
+  /** The pressure fell: start waiting offered items, and fetch if items may be waiting. */
+  private relieved(): void {
+    // After the current turn: the request whose answer relieved the pressure finishes first.
+    setImmediate(() => {
+      this.startOffered();
+      if (this.demand) this.signal?.();
+    });
   }
 
   /** An item was sent on this node (fetch it). */
@@ -51,6 +72,7 @@ export class SlotLoop<T> {
 
   stop(): void {
     this.stopped = true;
+    this.stopReliefListener?.();
     this.signal?.();
   }
 
@@ -64,10 +86,10 @@ export class SlotLoop<T> {
       }
       // The fetch holds the slots it asks for, so that offered items cannot take them meanwhile.
       const requested = this.free;
-      this.free = 0;
+      this.busy += requested;
       this.sentDuringFetch = false;
       const items = await fetch(requested).catch(() => [] as T[]);
-      this.free += requested - items.length;
+      this.busy -= requested - items.length;
       this.demand = items.length === requested || this.sentDuringFetch;
       for (const item of items) this.launch(item);
       this.startOffered();
@@ -80,13 +102,13 @@ export class SlotLoop<T> {
 
   private startOffered(): void {
     while (this.start && !this.stopped && this.free > 0 && this.offered.length > 0) {
-      this.free -= 1;
+      this.busy += 1;
       this.launch(this.offered.shift()!);
     }
   }
 
   private slotFreed(): void {
-    this.free += 1;
+    this.busy -= 1;
     this.startOffered();
     if (this.free === 0 || !this.demand || this.refillScheduled) return;
     this.refillScheduled = true;

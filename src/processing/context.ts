@@ -2,6 +2,7 @@ import type { DeliverableCallback } from '../callbacks/deliver.ts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { IntakePressure } from '../jobs/intake-pressure.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { PaymentMethod } from '../methods/types.ts';
 import type { CredentialCipher } from '../security/credentials.ts';
@@ -44,6 +45,8 @@ export interface HandedOffCallback extends DeliverableCallback {
 export interface PlatformContext {
   pool: pg.Pool;
   queue: JobQueue;
+  /** Gate requests in flight on this node: background work yields to them (src/jobs/intake-pressure.ts). */
+  intake: IntakePressure;
   /** Callback delivery on this node. */
   callbacks: CallbackDelivery;
   methods: ReadonlyMap<string, PaymentMethod>;
