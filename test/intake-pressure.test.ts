@@ -50,6 +50,10 @@ test('pressure starts at the threshold and ends only after the requests stayed a
   assert.equal(reliefs, 1, 'relief is announced once');
   assert.equal(pressure.slotsFor(16), 16, 'every slot is back');
   assert.equal(pressure.requestsInFlight, 2);
+  const yielded = pressure.yieldedSeconds;
+  assert.ok(yielded >= 0.18 && yielded < 1, `the pressure lasted from the 8th request to the end of the hold (${yielded} s)`);
+  await sleep(30);
+  assert.equal(pressure.yieldedSeconds, yielded, 'no time is counted once the pressure ended');
 });
 
 test('threshold 0 turns the priority off', () => {
@@ -113,6 +117,11 @@ test('a platform counts every Gate request out again, answered, refused or faile
     }
     assert.equal(gh.platform.context.intake.high, false, 'the slots came back');
     assert.ok(reliefs >= 1, '17 concurrent requests pressed a threshold of 2, and it ended');
+    const metrics = await (await fetch(`${gh.baseUrl}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    assert.equal(sample('gatehouse_gate_requests_in_flight'), 0);
+    assert.equal(sample('gatehouse_background_yielding'), 0);
+    assert.ok(sample('gatehouse_background_yield_seconds_total') >= 0.1, 'each pressure lasts at least its 100 ms hold, and /metrics shows it');
   } finally {
     await gh.stop();
   }

@@ -13,6 +13,9 @@
 export class IntakePressure {
   private inFlight = 0;
   private pressed = false;
+  /** When the current pressure started (performance.now()), and the time of the ones that ended. */
+  private pressedSinceMs: number | undefined;
+  private pressedEndedMs = 0;
   /** Set while the requests in flight are few: pressure ends when it fires. */
   private reliefTimer: NodeJS.Timeout | undefined;
   private readonly reliefListeners = new Set<() => void>();
@@ -39,6 +42,12 @@ export class IntakePressure {
     return this.pressed;
   }
 
+  /** Seconds background work has run on its floor since the node started (for `/metrics`). */
+  get yieldedSeconds(): number {
+    const current = this.pressedSinceMs === undefined ? 0 : performance.now() - this.pressedSinceMs;
+    return (this.pressedEndedMs + current) / 1000;
+  }
+
   /** Gate requests in flight on this node now. */
   get requestsInFlight(): number {
     return this.inFlight;
@@ -48,7 +57,10 @@ export class IntakePressure {
   enter(): void {
     this.inFlight += 1;
     if (this.inFlight > this.lowWatermark) this.cancelRelief();
-    if (this.threshold > 0 && this.inFlight >= this.threshold) this.pressed = true;
+    if (this.threshold > 0 && this.inFlight >= this.threshold && !this.pressed) {
+      this.pressed = true;
+      this.pressedSinceMs = performance.now();
+    }
   }
 
   leave(): void {
@@ -70,6 +82,8 @@ export class IntakePressure {
   private relieve(): void {
     this.reliefTimer = undefined;
     this.pressed = false;
+    this.pressedEndedMs += performance.now() - (this.pressedSinceMs ?? performance.now());
+    this.pressedSinceMs = undefined;
     for (const listener of this.reliefListeners) listener();
   }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IntakePressure } from '../jobs/intake-pressure.ts';
 import { paymentStatuses } from '../domain/statuses.ts';
 import { queueNames } from '../jobs/queue.ts';
 import { withTransaction } from '../store/db.ts';
@@ -81,7 +82,11 @@ async function readSnapshot(pool: pg.Pool): Promise<DatabaseSnapshot> {
   });
 }
 
-export function createMetrics(pool: pg.Pool, poolMaxConnections: number, options: { snapshotMaxAgeMs?: number } = {}): PlatformMetrics {
+export function createMetrics(
+  pool: pg.Pool,
+  poolMaxConnections: number,
+  options: { snapshotMaxAgeMs?: number; intake?: IntakePressure } = {},
+): PlatformMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
 
@@ -156,6 +161,8 @@ export function createMetrics(pool: pg.Pool, poolMaxConnections: number, options
     },
   });
 
+  if (options.intake) intakeGauges(registry, options.intake);
+
   return {
     registry,
     httpRequests: new Counter({
@@ -210,4 +217,33 @@ export function createMetrics(pool: pg.Pool, poolMaxConnections: number, options
       registers: [registry],
     }),
   };
+}
+
+/** Merchant requests first, seen from outside: how often and how long this node held its background work back. */
+function intakeGauges(registry: Registry, intake: IntakePressure): void {
+  new Gauge({
+    name: 'gatehouse_gate_requests_in_flight',
+    help: 'Gate requests this node is answering now.',
+    registers: [registry],
+    collect() {
+      this.set(intake.requestsInFlight);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_background_yielding',
+    help: `1 while this node's provider jobs and callback deliveries run one slot each because Gate requests crowd it (INTAKE_PRIORITY_REQUESTS), else 0.`,
+    registers: [registry],
+    collect() {
+      this.set(intake.high ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'gatehouse_background_yield_seconds_total',
+    help: "Time this node's background work has run on one slot per loop since the node started.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(intake.yieldedSeconds);
+    },
+  });
 }
