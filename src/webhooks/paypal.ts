@@ -73,9 +73,11 @@ export const openOperationByProviderIds = `WITH matched AS (
 
 /**
  * The payment a PayPal order belongs to, with its newest open operation (null
- * columns when none is open). Its plan is the same for every id (two index
- * probes), so PostgreSQL plans it once per connection: the general lookup
- * above, with its five branches, is planned afresh on every call (0.3 ms).
+ * columns when none is open): two index probes, cheap to plan (0.1 ms, and
+ * PostgreSQL often keeps its generic plan on the connection), where the
+ * general lookup above, with its five branches, takes 0.3 ms to plan on every
+ * call (`pg_stat_statements` in full bench runs: 0.14 against 0.64 ms per
+ * call, planning and execution).
  */
 export const openOperationByOrderId = `SELECT p.id AS payment_ref, o.operation_id, o.project_id, o.type, o.status
    FROM payments p

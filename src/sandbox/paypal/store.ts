@@ -825,26 +825,32 @@ export interface DeliveryResult {
   error: string | null;
 }
 
-/** Records the results of delivery attempts in ONE statement (a delivery is claimed by one attempt at a time, so ids do not repeat). */
+/**
+ * Records the results of delivery attempts in ONE statement (a delivery is
+ * claimed by one attempt at a time, so ids do not repeat). The rows are
+ * found by their keys (`= ANY` of the ids): joined to the input alone, the
+ * plan cached on the connection hashed the input and read every delivery
+ * ever made (0.36 ms per call in a quick bench, 3.3 ms in a full one).
+ */
+export const recordDeliveryResultsStatement = `UPDATE paypal_sandbox.webhook_deliveries d
+    SET delivered_at = r.delivered_at, next_attempt_at = r.next_attempt_at, last_status_code = r.last_status_code, last_error = r.last_error
+   FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, delivered_at timestamptz, next_attempt_at timestamptz, last_status_code int, last_error text)
+  WHERE d.id = r.id
+    AND d.id = ANY (ARRAY(SELECT (input.value ->> 'id')::bigint FROM jsonb_array_elements($1::jsonb) AS input))`;
+
 export async function recordDeliveryResults(client: Client | pg.Pool, results: readonly DeliveryResult[]): Promise<void> {
   if (results.length === 0) return;
-  await client.query(
-    `UPDATE paypal_sandbox.webhook_deliveries d
-        SET delivered_at = r.delivered_at, next_attempt_at = r.next_attempt_at, last_status_code = r.last_status_code, last_error = r.last_error
-       FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, delivered_at timestamptz, next_attempt_at timestamptz, last_status_code int, last_error text)
-      WHERE d.id = r.id`,
-    [
-      JSON.stringify(
-        results.map((result) => ({
-          id: result.deliveryId,
-          delivered_at: result.deliveredAt,
-          next_attempt_at: result.nextAttemptAt,
-          last_status_code: result.statusCode,
-          last_error: result.error,
-        })),
-      ),
-    ],
-  );
+  await client.query(recordDeliveryResultsStatement, [
+    JSON.stringify(
+      results.map((result) => ({
+        id: result.deliveryId,
+        delivered_at: result.deliveredAt,
+        next_attempt_at: result.nextAttemptAt,
+        last_status_code: result.statusCode,
+        last_error: result.error,
+      })),
+    ),
+  ]);
 }
 
 // ---------------------------------------------------------------------------
