@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deliverCallback, recordFinalAttempts } from '../src/callbacks/deliver.ts';
+import { deliverCallback, recordFinalAttempts, recordFinalAttemptsStatement } from '../src/callbacks/deliver.ts';
 import { CallbackDispatcher, claimDueCallbacks } from '../src/callbacks/dispatcher.ts';
 import type { PlatformContext } from '../src/processing/context.ts';
 import { createPool, withTransaction } from '../src/store/db.ts';
@@ -164,6 +164,47 @@ test('one statement records the final attempts of a turn: a callback named twice
     { status: 'delivered', attempts: 1, count: 1 },
     { status: 'failed', attempts: 1, count: 1 },
   ]);
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** How a plan reads `table`: one entry per scan node, the index's name or the node type. */
+function readsOf(node: PlanNode, table: string): string[] {
+  const own = node['Relation Name'] === table && /Scan/.test(node['Node Type']) ? [node['Index Name'] ?? node['Node Type']] : [];
+  return [...own, ...(node.Plans ?? []).flatMap((child) => readsOf(child, table))];
+}
+
+test('recording a turn reads the callbacks by their keys, not through the backlog of pending ones, in the plan a connection keeps', async () => {
+  const context = gh.platform.context;
+  // A backlog the platform will not deliver during the test: 2,000 pending callbacks due tomorrow.
+  await withTransaction(context.pool, async (tx) => {
+    await insertCallbacks(tx, 'claims-backlog', 2_000);
+    await tx.query(`UPDATE callbacks SET next_attempt_at = now() + interval '1 day' WHERE payment_ref = (SELECT id FROM payments WHERE payment_id = 'claims-backlog-source')`);
+  });
+  const client = await context.pool.connect();
+  try {
+    await client.query('ANALYZE callbacks');
+    const { rows } = await client.query<{ id: string }>(`SELECT id::text FROM callbacks ORDER BY id DESC LIMIT 3`);
+    const input = JSON.stringify(rows.map((row, ordinal) => ({ ordinal, id: row.id, status: 'delivered', http_status: 200, latency_ms: 3, response_excerpt: 'OK', error: null })));
+    await client.query('BEGIN');
+    // The generic plan is the one a prepared statement keeps on its connection once PostgreSQL prefers it; the custom one is what it would plan each call.
+    for (const mode of ['force_generic_plan', 'force_custom_plan']) {
+      await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+      await client.query(`PREPARE record_attempts (jsonb) AS ${recordFinalAttemptsStatement}`);
+      const explained = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE record_attempts (${client.escapeLiteral(input)})`);
+      assert.deepEqual(readsOf(explained.rows[0]['QUERY PLAN'][0].Plan, 'callbacks'), ['callbacks_pkey'], `${mode}: callbacks read by key only`);
+      await client.query('DEALLOCATE record_attempts');
+    }
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+    await context.pool.query(`DELETE FROM callbacks WHERE payment_ref = (SELECT id FROM payments WHERE payment_id = 'claims-backlog-source')`);
+  }
 });
 
 /** A sale waiting for its customer, with its payment and operation as stored: facts to write callbacks about. */
