@@ -7,6 +7,7 @@ import type { PlatformContext } from '../src/processing/context.ts';
 import { createPool, withTransaction } from '../src/store/db.ts';
 import { enqueueCallback } from '../src/processing/outbox.ts';
 import { findOperation, findPayment } from '../src/store/payments.ts';
+import { planNodes, preparedPlan } from './support/plans.ts';
 import { saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
@@ -166,19 +167,6 @@ test('one statement records the final attempts of a turn: a callback named twice
   ]);
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-/** How a plan reads `table`: one entry per scan node, the index's name or the node type. */
-function readsOf(node: PlanNode, table: string): string[] {
-  const own = node['Relation Name'] === table && /Scan/.test(node['Node Type']) ? [node['Index Name'] ?? node['Node Type']] : [];
-  return [...own, ...(node.Plans ?? []).flatMap((child) => readsOf(child, table))];
-}
-
 test('recording a turn reads the callbacks by their keys, not through the backlog of pending ones, in the plan a connection keeps', async () => {
   const context = gh.platform.context;
   // A backlog the platform will not deliver during the test: 2,000 pending callbacks due tomorrow.
@@ -191,17 +179,12 @@ test('recording a turn reads the callbacks by their keys, not through the backlo
     await client.query('ANALYZE callbacks');
     const { rows } = await client.query<{ id: string }>(`SELECT id::text FROM callbacks ORDER BY id DESC LIMIT 3`);
     const input = JSON.stringify(rows.map((row, ordinal) => ({ ordinal, id: row.id, status: 'delivered', http_status: 200, latency_ms: 3, response_excerpt: 'OK', error: null })));
-    await client.query('BEGIN');
-    // The generic plan is the one a prepared statement keeps on its connection once PostgreSQL prefers it; the custom one is what it would plan each call.
-    for (const mode of ['force_generic_plan', 'force_custom_plan']) {
-      await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-      await client.query(`PREPARE record_attempts (jsonb) AS ${recordFinalAttemptsStatement}`);
-      const explained = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE record_attempts (${client.escapeLiteral(input)})`);
-      assert.deepEqual(readsOf(explained.rows[0]['QUERY PLAN'][0].Plan, 'callbacks'), ['callbacks_pkey'], `${mode}: callbacks read by key only`);
-      await client.query('DEALLOCATE record_attempts');
+    for (const mode of ['force_generic_plan', 'force_custom_plan'] as const) {
+      const plan = await preparedPlan(client, recordFinalAttemptsStatement, 'jsonb', client.escapeLiteral(input), mode);
+      const reads = planNodes(plan).filter((node) => node['Relation Name'] === 'callbacks' && /Scan/.test(node['Node Type']));
+      assert.deepEqual(reads.map((node) => node['Index Name'] ?? node['Node Type']), ['callbacks_pkey'], `${mode}: callbacks read by key only`);
     }
   } finally {
-    await client.query('ROLLBACK');
     client.release();
     await context.pool.query(`DELETE FROM callbacks WHERE payment_ref = (SELECT id FROM payments WHERE payment_id = 'claims-backlog-source')`);
   }

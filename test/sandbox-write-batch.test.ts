@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { isWriteConflict, recordDeliveryResults, recordDeliveryResultsStatement, WriteBatch, type Client } from '../src/sandbox/paypal/store.ts';
 import { createTestDatabase, stopTestServer, type TestDatabase } from './support/database.ts';
+import { planNodes, preparedPlan } from './support/plans.ts';
 
 // The sandbox gathers an action's writes into one statement: every write lands, in one round trip, or none does.
 let database: TestDatabase;
@@ -128,17 +129,6 @@ test('delivery results of one turn are recorded in ONE statement, each on its ow
   ]);
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function sequentialScans(node: PlanNode): string[] {
-  const own = node['Node Type'] === 'Seq Scan' ? [node['Relation Name'] ?? '?'] : [];
-  return [...own, ...(node.Plans ?? []).flatMap(sequentialScans)];
-}
-
 test('recording delivery results finds the deliveries by their keys, however many the table holds, in the plan a connection keeps', async () => {
   await client.query(`INSERT INTO paypal_sandbox.webhook_events (id, event_type, resource_type, resource_id, body, created_at)
                       VALUES ('WH-MANY', 'CHECKOUT.ORDER.APPROVED', 'checkout-order', 'ORDER-MANY', '{}', now())`);
@@ -147,15 +137,7 @@ test('recording delivery results finds the deliveries by their keys, however man
   await client.query('ANALYZE paypal_sandbox.webhook_deliveries');
   const { rows } = await client.query<{ id: string }>(`SELECT id::text FROM paypal_sandbox.webhook_deliveries WHERE event_id = 'WH-MANY' ORDER BY id DESC LIMIT 2`);
   const input = JSON.stringify(rows.map((row) => ({ id: row.id, delivered_at: new Date(), next_attempt_at: null, last_status_code: 200, last_error: null })));
-  await client.query('BEGIN');
-  try {
-    // The generic plan is the one a prepared statement keeps on its connection once PostgreSQL prefers it.
-    await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
-    await client.query(`PREPARE record_results (jsonb) AS ${recordDeliveryResultsStatement}`);
-    const explained = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) EXECUTE record_results (${client.escapeLiteral(input)})`);
-    assert.deepEqual(sequentialScans(explained.rows[0]['QUERY PLAN'][0].Plan), [], 'no table is read through');
-  } finally {
-    await client.query('ROLLBACK');
-    await client.query('DEALLOCATE ALL');
-  }
+  const plan = await preparedPlan(client, recordDeliveryResultsStatement, 'jsonb', client.escapeLiteral(input), 'force_generic_plan');
+  const readThrough = planNodes(plan).filter((node) => node['Node Type'] === 'Seq Scan').map((node) => node['Relation Name']);
+  assert.deepEqual(readThrough, [], 'no table is read through');
 });

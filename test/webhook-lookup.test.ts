@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openOperationByOrderId, openOperationByProviderIds } from '../src/webhooks/paypal.ts';
+import { planNodes, preparedPlan, type PlanNode } from './support/plans.ts';
 import { saleBody, startTestPlatform, type TestPlatform } from './support/platform.ts';
 
 /**
@@ -67,23 +68,15 @@ async function copyAsFinishedPayments(paymentId: string, count: number): Promise
   );
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Plans?: PlanNode[];
-}
-
 /** The tables a plan reads through, and the open operations when it reads them all (their partial index with no condition). */
-function scannedThrough(node: PlanNode): string[] {
-  const own =
+function scannedThrough(plan: PlanNode): string[] {
+  return planNodes(plan).flatMap((node) =>
     node['Node Type'] === 'Seq Scan' && node['Relation Name']
       ? [node['Relation Name']]
       : node['Index Name'] === 'operations_open' && !node['Index Cond']
         ? ['every open operation']
-        : [];
-  return [...own, ...(node.Plans ?? []).flatMap(scannedThrough)];
+        : [],
+  );
 }
 
 test('matching an event to its operation reads neither the payments table nor every open operation through', async () => {
@@ -94,18 +87,12 @@ test('matching an event to its operation reads neither the payments table nor ev
   const client = await gh.platform.context.pool.connect();
   try {
     for (const lookup of lookups) {
-      await client.query(`PREPARE lookup_under_test(${lookup.parameterType}) AS ${lookup.statement}`);
-      // The platform sends it as a prepared statement: PostgreSQL may use a plan made for these ids or a generic one.
-      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-        await client.query(`SET plan_cache_mode = ${mode}`);
-        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) EXECUTE lookup_under_test(${lookup.argument})`);
-        const plan = rows[0]['QUERY PLAN'][0].Plan;
+      for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
+        const plan = await preparedPlan(client, lookup.statement, lookup.parameterType, lookup.argument, mode);
         assert.deepEqual(scannedThrough(plan), [], `${lookup.name}, ${mode}: ${JSON.stringify(plan)}`);
       }
-      await client.query('DEALLOCATE lookup_under_test');
     }
   } finally {
-    await client.query('DEALLOCATE ALL; RESET plan_cache_mode').catch(() => undefined);
     client.release();
   }
 });

@@ -12,9 +12,9 @@
  */
 export class IntakePressure {
   private inFlight = 0;
-  private pressed = false;
-  /** When the current pressure started (performance.now()), and the time of the ones that ended. */
+  /** When the current pressure started (performance.now()); undefined while there is none. */
   private pressedSinceMs: number | undefined;
+  /** The time of the pressures that ended. */
   private pressedEndedMs = 0;
   /** Set while the requests in flight are few: pressure ends when it fires. */
   private reliefTimer: NodeJS.Timeout | undefined;
@@ -39,7 +39,7 @@ export class IntakePressure {
    * processing was what the next requests queued behind.
    */
   get high(): boolean {
-    return this.pressed;
+    return this.pressedSinceMs !== undefined;
   }
 
   /** Seconds background work has run on its floor since the node started (for `/metrics`). */
@@ -57,15 +57,12 @@ export class IntakePressure {
   enter(): void {
     this.inFlight += 1;
     if (this.inFlight > this.lowWatermark) this.cancelRelief();
-    if (this.threshold > 0 && this.inFlight >= this.threshold && !this.pressed) {
-      this.pressed = true;
-      this.pressedSinceMs = performance.now();
-    }
+    if (this.threshold > 0 && this.inFlight >= this.threshold && !this.high) this.pressedSinceMs = performance.now();
   }
 
   leave(): void {
     this.inFlight -= 1;
-    if (!this.pressed || this.inFlight > this.lowWatermark || this.reliefTimer) return;
+    if (!this.high || this.inFlight > this.lowWatermark || this.reliefTimer) return;
     this.reliefTimer = setTimeout(() => this.relieve(), this.holdMs);
     this.reliefTimer.unref();
   }
@@ -81,8 +78,7 @@ export class IntakePressure {
 
   private relieve(): void {
     this.reliefTimer = undefined;
-    this.pressed = false;
-    this.pressedEndedMs += performance.now() - (this.pressedSinceMs ?? performance.now());
+    this.pressedEndedMs += performance.now() - this.pressedSinceMs!;
     this.pressedSinceMs = undefined;
     for (const listener of this.reliefListeners) listener();
   }
