@@ -219,7 +219,7 @@ export function createMetrics(
   };
 }
 
-/** Merchant requests first, seen from outside: how often and how long this node held its background work back. */
+/** Merchant requests first, seen from outside: whether, and for how long in all, this node held its background work back. */
 function intakeGauges(registry: Registry, intake: IntakePressure): void {
   new Gauge({
     name: 'gatehouse_gate_requests_in_flight',
