@@ -17,6 +17,8 @@ export interface Config {
   publicSandboxUrl: string;
   /** Pool size of the application's PostgreSQL connections. */
   databasePoolSize: number;
+  /** PostgreSQL connections kept for Gate requests alone, on top of `databasePoolSize` (src/gate/routes.ts). */
+  gatePoolSize: number;
   /** OAuth credentials the built-in PayPal sandbox accepts (test projects use them). */
   sandboxClientId: string;
   sandboxClientSecret: string;
@@ -106,6 +108,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     publicGateUrl: process.env.PUBLIC_GATE_URL ?? publicUrl,
     publicSandboxUrl: process.env.PUBLIC_SANDBOX_URL ?? `${publicUrl}/sandbox/paypal`,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 16),
+    gatePoolSize: integerAtLeast(1, 'GATE_POOL_SIZE', 6),
     sandboxClientId: process.env.SANDBOX_PAYPAL_CLIENT_ID ?? 'gatehouse-sandbox-client',
     sandboxClientSecret: process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? randomBytes(24).toString('base64url'),
     sandboxWebhookId: process.env.SANDBOX_PAYPAL_WEBHOOK_ID ?? 'WH-GATEHOUSE-SANDBOX',

@@ -72,6 +72,8 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
   }
   await migrate(databaseUrl, (message) => log.debug(message));
   const pool = createPool(databaseUrl, config.databasePoolSize);
+  // Gate requests have connections of their own: a burst of background work never makes a merchant wait for one.
+  const gatePool = createPool(databaseUrl, config.gatePoolSize);
   // The sandbox keeps pg's default types and its own connections: it stands for an outside service.
   const sandboxPool = createPool(databaseUrl, 8, { bigintAsBigInt: false });
   const sandboxClientSecret = process.env.SANDBOX_PAYPAL_CLIENT_SECRET ?? (await settingOrCreate(pool, 'sandbox_client_secret', () => config.sandboxClientSecret));
@@ -114,7 +116,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     handOffLeaseSeconds: () => dispatcher.handOffLeaseSeconds(),
     handOff: (callback) => dispatcher.handOff(callback),
   };
-  const context: PlatformContext = { pool, queue, intake, callbacks, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool) };
+  const context: PlatformContext = { pool, queue, intake, callbacks, methods, config, log, now: () => new Date(), usdRates, urlSigningKey, credentials, projects: createProjectReader(pool), gatePool, gateProjects: createProjectReader(gatePool) };
   const dispatcher = new CallbackDispatcher(context, {
     slots: config.callbackConcurrency,
     pressure: intake,
@@ -199,6 +201,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
       await Promise.all([queue.stop(), dispatcher.stop(15_000)]);
       emailWorker.close();
       await pool.end();
+      await gatePool.end();
       await sandboxPool.end();
       if (embedded) await embedded.stop();
     },

@@ -99,7 +99,7 @@ export class NewPaymentWriter {
 
   private async writeBatch(batch: Waiting[]): Promise<void> {
     try {
-      const answers = await writeNewPayments(this.context, this.context.pool, batch);
+      const answers = await writeNewPayments(this.context, this.context.gatePool, batch);
       batch.forEach((item, index) => settle(item, answers[index]));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
@@ -123,7 +123,7 @@ export async function writeNewPaymentIn(context: PlatformContext, db: Queryable,
 }
 
 /**
- * Writes the plans in one transaction on `db` (the pool, or a transaction
+ * Writes the plans in one transaction on `db` (the Gate's pool, or a transaction
  * that this one joins): the onboarding rights of production projects are
  * read in it before anything is written; answers come back in the plans'
  * order, a GateError for each refused or duplicate one.

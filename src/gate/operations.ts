@@ -114,8 +114,8 @@ export async function startOperation(context: PlatformContext, tx: pg.PoolClient
  * Accepts a new payment (sale, auth or payout): validate the method's rules,
  * then write payment, first operation, its timers and the provider job in one
  * transaction. A duplicate payment_id, also from a racing request, hits the
- * unique constraint and answers 3041 with nothing written. `db` is the pool,
- * or the transaction of an audited Dashboard action, which this one joins.
+ * unique constraint and answers 3041 with nothing written. `db` is the Gate's
+ * pool (`gatePool`), or the transaction of an audited Dashboard action, which this one joins.
  */
 export async function acceptNewPayment(
   context: PlatformContext,
@@ -123,7 +123,7 @@ export async function acceptNewPayment(
   method: string,
   operationType: Extract<OperationType, 'sale' | 'auth' | 'payout'>,
   body: SaleBody | AuthBody | PayoutBody,
-  db: Queryable = context.pool,
+  db: Queryable = context.gatePool,
 ): Promise<Accepted> {
   checkIpAddress(body.customer.ip_address);
   checkCurrency(body.payment.currency, body.customer.country);
@@ -198,12 +198,12 @@ function newPaymentPlan(
 const writers = new WeakMap<PlatformContext, NewPaymentWriter>();
 
 /**
- * Through the node's group writer when `db` is the pool (a Gate request);
+ * Through the node's group writer when `db` is the Gate's pool (a Gate request);
  * in the caller's own transaction otherwise (an audited Dashboard action),
  * with the same statement.
  */
 async function writeNewPayment(context: PlatformContext, db: Queryable, plan: NewPaymentPlan): Promise<void> {
-  if (db === context.pool) {
+  if (db === context.gatePool) {
     let writer = writers.get(context);
     if (!writer) writers.set(context, (writer = new NewPaymentWriter(context)));
     await writer.write(plan);
@@ -247,7 +247,7 @@ export async function acceptFollowUp(
   operationType: FollowUpOperation,
   paymentId: string,
   refund?: RefundBody['payment'],
-  db: Queryable = context.pool,
+  db: Queryable = context.gatePool,
 ): Promise<Accepted> {
   const usdRates = await context.usdRates(db);
   const requestId = newRequestId();
@@ -356,7 +356,7 @@ export async function acceptRecurringDebit(context: PlatformContext, project: Pr
   const now = clockFor(context, project);
   let requestId = '';
   try {
-    await withTransaction(context.pool, async (tx) => {
+    await withTransaction(context.gatePool, async (tx) => {
       await checkOnboardingGrants(tx, project, 'paypal', 'recurring');
       const registration = await lockRegistration(tx, project.id, BigInt(body.recurring.id));
       if (registration?.status === 'active' && registration.expiry && calendarDaysBetween(calendarDateOf(now), registration.expiry) < 0) {
@@ -401,7 +401,7 @@ export async function acceptRecurringDebit(context: PlatformContext, project: Pr
 export async function acceptRecurringCancel(context: PlatformContext, project: Project, body: RecurringCancelBody): Promise<Accepted> {
   const now = clockFor(context, project);
   const requestId = newRequestId();
-  await withTransaction(context.pool, async (tx) => {
+  await withTransaction(context.gatePool, async (tx) => {
     const registration = await lockRegistration(tx, project.id, BigInt(body.recurring.id));
     if (!registration) throw new GateError('cofNotFound');
     if (registration.status === 'cancelled') throw new GateError('cofCancelled');

@@ -52,7 +52,7 @@ export async function gateRoutes(app: FastifyInstance, options: { context: Platf
 
   /** Finds the project and checks the signature; every Gate request passes here first. */
   async function authenticate(request: FastifyRequest, body: { general: { project_id: number } }): Promise<Project> {
-    const project = await context.projects.find(body.general.project_id, context.now());
+    const project = await context.gateProjects.find(body.general.project_id, context.now());
     if (!project) throw new GateError('projectNotFound', String(body.general.project_id));
     const verdict = verifyGateRequest(request.body, project.secretKeys);
     if (verdict === 'missing') throw new GateError('emptySignature');

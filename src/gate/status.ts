@@ -10,9 +10,9 @@ import type { Project } from '../store/projects.ts';
  * callbacks' field names, signed like a callback.
  */
 export async function paymentStatus(context: PlatformContext, project: Project, paymentId: string): Promise<Record<string, unknown>> {
-  const payment = await findPayment(context.pool, project.id, paymentId);
+  const payment = await findPayment(context.gatePool, project.id, paymentId);
   if (!payment) throw new GateError('paymentNotFound', paymentId);
-  const operations = await listOperations(context.pool, payment.ref);
+  const operations = await listOperations(context.gatePool, payment.ref);
   const method = context.methods.get(payment.method);
   const views = operations.map((operation) =>
     buildCallbackBody({

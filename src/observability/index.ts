@@ -45,7 +45,10 @@ const gateRequestIdPattern = /"request_id":"([A-Za-z0-9-]{1,80})"/;
 
 export async function registerObservability(app: FastifyInstance, context: PlatformContext): Promise<Observability> {
   const { log, pool } = context;
-  const metrics = createMetrics(pool, context.config.databasePoolSize, { intake: context.intake });
+  const metrics = createMetrics(pool, context.config.databasePoolSize, {
+    intake: context.intake,
+    gatePool: { pool: context.gatePool, maxConnections: context.config.gatePoolSize },
+  });
   const queue = instrumentJobQueue(context, metrics, log);
   const readiness = readinessProbe(pool, queue);
   const requestScopes = new WeakMap<FastifyRequest, AsyncResource>();

@@ -85,7 +85,7 @@ async function readSnapshot(pool: pg.Pool): Promise<DatabaseSnapshot> {
 export function createMetrics(
   pool: pg.Pool,
   poolMaxConnections: number,
-  options: { snapshotMaxAgeMs?: number; intake?: IntakePressure } = {},
+  options: { snapshotMaxAgeMs?: number; intake?: IntakePressure; gatePool?: { pool: pg.Pool; maxConnections: number } } = {},
 ): PlatformMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
@@ -161,6 +161,7 @@ export function createMetrics(
     },
   });
 
+  if (options.gatePool) gatePoolGauges(registry, options.gatePool.pool, options.gatePool.maxConnections);
   if (options.intake) intakeGauges(registry, options.intake);
 
   return {
@@ -217,6 +218,30 @@ export function createMetrics(
       registers: [registry],
     }),
   };
+}
+
+/** The Gate's own connections (GATE_POOL_SIZE): a merchant request waiting here means the Gate itself is the bottleneck. */
+function gatePoolGauges(registry: Registry, pool: pg.Pool, maxConnections: number): void {
+  new Gauge({
+    name: 'gatehouse_db_gate_pool_connections',
+    help: "This node's PostgreSQL connections kept for Gate requests: open connections by state, and the maximum.",
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'active' }, pool.totalCount - pool.idleCount);
+      this.set({ state: 'max' }, maxConnections);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_db_gate_pool_waiting_clients',
+    help: 'Gate queries of this node waiting for a free connection of the Gate pool.',
+    registers: [registry],
+    collect() {
+      this.set(pool.waitingCount);
+    },
+  });
 }
 
 /** Merchant requests first, seen from outside: whether, and for how long in all, this node held its background work back. */
