@@ -181,6 +181,7 @@ export async function startPlatform(config: Config, log: Logger = createLogger(c
     webhookId: config.sandboxWebhookId,
     timeoutScenarioDelayMs: config.sandboxTimeoutScenarioDelayMs,
     pendingCompletionDelayMs: config.sandboxPendingCompletionDelayMs,
+    pressure: intake,
   });
 
   await startWorkers(context);

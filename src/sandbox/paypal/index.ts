@@ -20,6 +20,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { IntakePressure } from '../../jobs/intake-pressure.ts';
 import { registerCheckoutPage } from './checkout-page.ts';
 import type { SandboxContext } from './context.ts';
 import { registerDisputeRoutes, registerDisputeTestRoute } from './disputes.ts';
@@ -44,6 +45,7 @@ export interface PaypalSandboxOptions {
   timeoutScenarioDelayMs: number;   // how long the "timeout" scenario stalls before answering
   pendingCompletionDelayMs: number; // how long a PENDING capture waits before completing + webhook
   now?: () => Date;              // injectable clock
+  pressure?: Pick<IntakePressure, 'slotsFor'>; // the node's intake pressure: webhook deliveries go one at a time while merchants' requests crowd the process
 }
 
 /** How often due work and left-over webhook deliveries are looked for, besides the timers set when they are written. */
@@ -63,6 +65,7 @@ export async function paypalSandboxPlugin(app: FastifyInstance, options: PaypalS
     webhookUrl: options.webhookUrl,
     now,
     log,
+    pressure: options.pressure,
   });
   const context: SandboxContext = {
     pool: options.pool,

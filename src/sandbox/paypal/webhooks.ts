@@ -9,6 +9,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type DataLoader from 'dataloader';
 import type pg from 'pg';
 import { requestFetcher } from '../../http/outbound.ts';
+import type { IntakePressure } from '../../jobs/intake-pressure.ts';
 import { turnBatchLoader } from '../../store/turn-batches.ts';
 import { selfSignedCertificatePem } from './certificate.ts';
 import type { SandboxContext } from './context.ts';
@@ -180,6 +181,14 @@ export interface DispatcherOptions {
   webhookUrl: () => string | undefined;
   now: () => Date;
   log: (message: string, error?: unknown) => void;
+  /**
+   * The node's intake pressure (src/jobs/intake-pressure.ts). The sandbox
+   * stands for PayPal, whose webhooks cost PayPal's servers, not ours; in
+   * this process its deliveries share the event loop with the merchants'
+   * Gate requests, so while those crowd the node it delivers one at a time,
+   * like the node's own background work.
+   */
+  pressure?: Pick<IntakePressure, 'slotsFor'>;
 }
 
 export class WebhookDispatcher {
@@ -233,8 +242,9 @@ export class WebhookDispatcher {
   private async run(): Promise<void> {
     for (let round = 0; round < roundsPerRun && !this.closed; round += 1) {
       const wallClock = new Date();
+      const count = this.options.pressure?.slotsFor(deliveriesPerRound) ?? deliveriesPerRound;
       const claimed = await inTransaction(this.options.pool, (client) =>
-        claimDueDeliveries(client, wallClock, new Date(wallClock.getTime() + deliveryLeaseMs), deliveriesPerRound),
+        claimDueDeliveries(client, wallClock, new Date(wallClock.getTime() + deliveryLeaseMs), count),
       );
       if (claimed.length === 0) return;
       await Promise.all(claimed.map((delivery) => this.attempt(delivery.deliveryId, delivery.attempts, delivery.body)));
