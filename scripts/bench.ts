@@ -153,6 +153,27 @@ async function drain(timeoutMs: number): Promise<{ seconds: number; complete: bo
   }
 }
 
+/**
+ * Waits (bounded) until the PayPal sandbox has delivered every webhook it
+ * owes: its events about the payments of the phase before (captures,
+ * approvals) are that phase's work, and the sandbox delivers them after the
+ * payments' final callbacks. A level started while they still arrived
+ * measured the platform receiving them (up to 80 per 50 ms in a probe)
+ * along with its own requests. Returns the seconds waited.
+ */
+async function sandboxQuiet(timeoutMs: number): Promise<number> {
+  timeoutMs = bounded(timeoutMs);
+  const startedAt = Date.now();
+  while (Date.now() - startedAt <= timeoutMs) {
+    const { rows } = await pool!.query<{ owed: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM paypal_sandbox.webhook_deliveries WHERE next_attempt_at IS NOT NULL) AS owed',
+    );
+    if (!rows[0].owed) break;
+    await sleep(50);
+  }
+  return (Date.now() - startedAt) / 1000;
+}
+
 interface AcceptRow extends AcceptResult {
   drainSeconds: number;
   drained: boolean;
@@ -190,6 +211,9 @@ async function main(): Promise<number> {
 
   const acceptRows: AcceptRow[] = [];
   for (const level of plan.acceptLevels) {
+    // Bounded by the sandbox's retry schedule (1, 5, 25 s), should a webhook be refused.
+    const quietSeconds = await sandboxQuiet(Math.min(plan.drainTimeoutMs, 35_000));
+    if (quietSeconds > 1) log(`accept, ${level.clients} clients: the sandbox's webhooks of the work before took ${fixed(quietSeconds)} s to arrive`);
     const cpuBefore = cpuNow();
     const result = await runAcceptLevel(target, merchant, { ...level, paymentIdPrefix: `accept-${level.clients}` });
     const cpu = cpuUse(cpuBefore, cpuNow());
