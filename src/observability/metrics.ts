@@ -140,28 +140,19 @@ export function createMetrics(
       for (const row of read.jobs) this.set({ queue: row.queue, state: row.state }, row.count);
     },
   });
-  new Gauge({
-    name: 'gatehouse_db_pool_connections',
-    help: "This node's application PostgreSQL pool: open connections by state, and the pool's maximum.",
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'active' }, pool.totalCount - pool.idleCount);
-      this.set({ state: 'max' }, poolMaxConnections);
-    },
+  poolGauges(registry, pool, poolMaxConnections, {
+    name: 'gatehouse_db_pool',
+    connectionsHelp: "This node's application PostgreSQL pool: open connections by state, and the pool's maximum.",
+    waitingHelp: 'Queries of this node waiting for a free pool connection (a pool too small for the load).',
   });
-  new Gauge({
-    name: 'gatehouse_db_pool_waiting_clients',
-    help: 'Queries of this node waiting for a free pool connection (a pool too small for the load).',
-    registers: [registry],
-    collect() {
-      this.set(pool.waitingCount);
-    },
-  });
-
-  if (options.gatePool) gatePoolGauges(registry, options.gatePool.pool, options.gatePool.maxConnections);
+  if (options.gatePool) {
+    // The Gate's own connections (GATE_POOL_SIZE): a merchant request waiting here means the Gate itself is the bottleneck.
+    poolGauges(registry, options.gatePool.pool, options.gatePool.maxConnections, {
+      name: 'gatehouse_db_gate_pool',
+      connectionsHelp: "This node's PostgreSQL connections kept for Gate requests: open connections by state, and the maximum.",
+      waitingHelp: 'Gate queries of this node waiting for a free connection of the Gate pool.',
+    });
+  }
   if (options.intake) intakeGauges(registry, options.intake);
 
   return {
@@ -220,11 +211,11 @@ export function createMetrics(
   };
 }
 
-/** The Gate's own connections (GATE_POOL_SIZE): a merchant request waiting here means the Gate itself is the bottleneck. */
-function gatePoolGauges(registry: Registry, pool: pg.Pool, maxConnections: number): void {
+/** `<name>_connections` (total, idle, active, max) and `<name>_waiting_clients` of one pg pool. */
+function poolGauges(registry: Registry, pool: pg.Pool, maxConnections: number, names: { name: string; connectionsHelp: string; waitingHelp: string }): void {
   new Gauge({
-    name: 'gatehouse_db_gate_pool_connections',
-    help: "This node's PostgreSQL connections kept for Gate requests: open connections by state, and the maximum.",
+    name: `${names.name}_connections`,
+    help: names.connectionsHelp,
     labelNames: ['state'] as const,
     registers: [registry],
     collect() {
@@ -235,8 +226,8 @@ function gatePoolGauges(registry: Registry, pool: pg.Pool, maxConnections: numbe
     },
   });
   new Gauge({
-    name: 'gatehouse_db_gate_pool_waiting_clients',
-    help: 'Gate queries of this node waiting for a free connection of the Gate pool.',
+    name: `${names.name}_waiting_clients`,
+    help: names.waitingHelp,
     registers: [registry],
     collect() {
       this.set(pool.waitingCount);

@@ -46,12 +46,12 @@ export interface PlatformContext {
   pool: pg.Pool;
   /**
    * Connections for Gate requests alone (GATE_POOL_SIZE). Background work
-   * (provider jobs, callbacks, webhooks) can fill \`pool\` during a burst;
+   * (provider jobs, callbacks, webhooks) can fill `pool` during a burst;
    * a merchant's request then still finds a connection here at once
    * instead of queueing behind that work (docs/performance.md).
    */
   gatePool: pg.Pool;
-  /** \`projects\`, read through \`gatePool\`. */
+  /** `projects`, read through `gatePool`. */
   gateProjects: ProjectReader;
   queue: JobQueue;
   /** Gate requests in flight on this node: background work yields to them (src/jobs/intake-pressure.ts). */
