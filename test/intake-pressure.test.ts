@@ -7,9 +7,9 @@ import { saleBody, startTestPlatform } from './support/platform.ts';
 
 /**
  * Merchant requests first: while many Gate requests are in flight on a node,
- * its background loops (provider jobs, callback deliveries) fill a floor of
- * their slots, and every slot comes back once the requests have stayed few
- * for a moment. These tests hold when the pressure starts and ends, that a
+ * its background loops (provider jobs, callback deliveries) share a floor of
+ * one slot, in turn, and every slot comes back once the requests have stayed
+ * few for a moment. These tests hold when the pressure starts and ends, that a
  * loop under it starts only its floor and everything after it, and that a
  * platform's count of requests in flight returns to zero whatever the
  * requests' fate.
@@ -94,6 +94,59 @@ test('under pressure a loop starts one of its slots; the rest start when the pre
   for (const resolve of release) resolve();
   loop.stop();
   await running;
+});
+
+test('under pressure the node\'s loops share one slot and take it in turn; each gets all its slots back when the pressure ends', async () => {
+  const pressure = new IntakePressure(2, 30);
+  enter(pressure, 2);
+  let running = 0;
+  let mostRunning = 0;
+  const started: string[] = [];
+  const release: Array<() => void> = [];
+  const loops = ['execute', 'callbacks'].map((name) => {
+    const loop = new SlotLoop<number>(8, 60_000, pressure);
+    const done = loop.run(
+      async () => [],
+      (item) => {
+        started.push(`${name}-${item}`);
+        running += 1;
+        mostRunning = Math.max(mostRunning, running);
+        return new Promise<void>((resolve) =>
+          release.push(() => {
+            running -= 1;
+            resolve();
+          }),
+        );
+      },
+    );
+    for (let item = 1; item <= 4; item += 1) loop.offer(item);
+    return { loop, done };
+  });
+  try {
+    await sleep(30);
+    // Each item ends after a moment; the freed slot goes to the other loop, which waits for it.
+    for (let turn = 0; turn < 5; turn += 1) {
+      assert.equal(release.length, turn + 1, `one item running at turn ${turn}: ${started.join(', ')}`);
+      release[turn]();
+      await sleep(20);
+    }
+    assert.equal(mostRunning, 1, 'never more than one background item at a time on the node');
+    const loopOf = (entry: string) => entry.split('-')[0];
+    const turns = started.slice(0, 6);
+    assert.ok(turns.every((entry, index) => index === 0 || loopOf(entry) !== loopOf(turns[index - 1])), `the loops take the slot in turn: ${turns.join(', ')}`);
+    assert.deepEqual(turns.filter((entry) => loopOf(entry) === 'execute'), ['execute-1', 'execute-2', 'execute-3'], 'each loop in its own order');
+
+    leave(pressure, 2);
+    await sleep(100);
+    assert.equal(started.length, 8, `every waiting item started once the pressure ended: ${started.join(', ')}`);
+    assert.ok(mostRunning >= 2, 'several at once after the pressure');
+  } finally {
+    for (const resolve of release.slice(5)) resolve();
+    for (const { loop, done } of loops) {
+      loop.stop();
+      await done;
+    }
+  }
 });
 
 test('a platform counts every Gate request out again, answered, refused or failed, and its callbacks go out meanwhile', async () => {

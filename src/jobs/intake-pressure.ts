@@ -3,7 +3,7 @@
  * on each answer) and its background work (provider jobs, callback
  * deliveries) share one event loop, and, on a small machine, the same cores
  * as PostgreSQL. While many Gate requests are in flight on this node, its
- * background loops run at most a floor of their slots, so the answers do
+ * background loops share a floor of one slot, in turn, so the answers do
  * not queue behind the processing of the payments accepted before them.
  * Background work never stops: the floor keeps it moving, the work is
  * durable in the database meanwhile, and every slot comes back once the
@@ -19,6 +19,12 @@ export class IntakePressure {
   /** Set while the requests in flight are few: pressure ends when it fires. */
   private reliefTimer: NodeJS.Timeout | undefined;
   private readonly reliefListeners = new Set<() => void>();
+  /** Background items running on this node, every loop's (a fetch under way holds its slots too). */
+  private backgroundRunning = 0;
+  /** Loops that have work and wait for the floor under pressure, in the order they asked. */
+  private readonly waitingLoops: ResumeLoop[] = [];
+  /** The loop a freed floor slot is kept for until it takes it: the next in line. */
+  private keptFor: ResumeLoop | undefined;
 
   /**
    * `threshold`: Gate requests in flight from which background work shrinks
@@ -80,12 +86,68 @@ export class IntakePressure {
     this.reliefTimer = undefined;
     this.pressedEndedMs += performance.now() - this.pressedSinceMs!;
     this.pressedSinceMs = undefined;
+    // Every loop gets all its slots back (its relief listener resumes it): nobody waits in line any more.
+    this.waitingLoops.length = 0;
+    this.keptFor = undefined;
     for (const listener of this.reliefListeners) listener();
   }
 
-  /** The slots a background loop of `slots` may fill now. */
+  /**
+   * The slots a worker outside the node's loops (the PayPal sandbox's
+   * webhook deliveries) may fill now, of its `slots`: its own floor under
+   * pressure.
+   */
   slotsFor(slots: number): number {
     return this.high ? Math.min(slots, floorSlots) : slots;
+  }
+
+  /**
+   * The slots the background loop `loop` may fill now, of its own `slots`
+   * of which it holds `busy`: all of them without pressure; under pressure
+   * what is left of the node's floor, which every loop takes in turn (a
+   * slot freed while others wait is kept for the first of them).
+   */
+  freeSlots(slots: number, busy: number, loop: ResumeLoop): number {
+    const own = Math.max(0, slots - busy);
+    if (!this.high) return own;
+    if (this.keptFor !== undefined && this.keptFor !== loop) return 0;
+    return Math.min(own, Math.max(0, floorSlots - this.backgroundRunning));
+  }
+
+  /** `loop` took `count` slots (items it starts, or a fetch). */
+  backgroundStarted(count: number, loop: ResumeLoop): void {
+    this.backgroundRunning += count;
+    if (this.keptFor === loop) this.keptFor = undefined;
+  }
+
+  /** A loop gave `count` slots back. */
+  backgroundEnded(count: number): void {
+    this.backgroundRunning -= count;
+    this.offerFloor();
+  }
+
+  /** Under pressure, `loop` has work but no slot: it is resumed when its turn comes. */
+  waitForFloor(loop: ResumeLoop): void {
+    if (!this.high || this.keptFor === loop || this.waitingLoops.includes(loop)) return;
+    this.waitingLoops.push(loop);
+    this.offerFloor();
+  }
+
+  /** Gives a free floor slot to the loop first in line; passes it on if that loop does not take it. */
+  private offerFloor(): void {
+    if (!this.high || this.keptFor !== undefined || this.backgroundRunning >= floorSlots) return;
+    const next = this.waitingLoops.shift();
+    if (!next) return;
+    this.keptFor = next;
+    setImmediate(() => {
+      next();
+      // The loop takes the slot in this turn or, when it fetches, in the microtasks after it.
+      setImmediate(() => {
+        if (this.keptFor !== next) return;
+        this.keptFor = undefined;
+        this.offerFloor();
+      });
+    });
   }
 
   /** Calls `listener` each time the pressure ends (the slots came back). */
@@ -95,8 +157,13 @@ export class IntakePressure {
   }
 }
 
+/** Resumes a background loop: it starts what it can and fetches if items may be waiting. */
+export type ResumeLoop = () => void;
+
 /**
- * Slots a background loop keeps under pressure: one keeps payments moving
- * (a job mostly waits on I/O) and takes the least from the requests.
+ * Slots the node's background loops share under pressure: one keeps
+ * payments moving (a job mostly waits on I/O) and takes the least from the
+ * requests. One per loop (four loops) took about 30 % of the event loop at
+ * 32 clients (docs/performance.md, "Merchant requests first").
  */
 const floorSlots = 1;

@@ -1,4 +1,4 @@
-import type { IntakePressure } from './intake-pressure.ts';
+import type { IntakePressure, ResumeLoop } from './intake-pressure.ts';
 
 /**
  * The fetch loop behind job workers (`JobQueue.work`) and callback delivery:
@@ -30,25 +30,37 @@ export class SlotLoop<T> {
   constructor(
     private readonly slots: number,
     private readonly pollingIntervalMs: number,
-    /** Merchant requests first: while it is high, the loop fills only a floor of its slots. */
+    /** Merchant requests first: while it is high, the node's loops share a floor of one slot, in turn. */
     private readonly pressure?: IntakePressure,
   ) {
     this.stopReliefListener = pressure?.onRelief(() => this.relieved());
   }
 
-  /** Slots free now: the loop's own, or its floor under pressure, less those taken. */
+  /** Slots free now: the loop's own less those taken, within the node's floor under pressure. */
   private get free(): number {
-    const slots = this.pressure ? this.pressure.slotsFor(this.slots) : this.slots;
-    return Math.max(0, slots - this.busy);
+    return this.pressure ? this.pressure.freeSlots(this.slots, this.busy, this.resume) : Math.max(0, this.slots - this.busy);
   }
 
-  /** The pressure fell: start waiting offered items, and fetch if items may be waiting. */
+  /** Start waiting offered items, and fetch if items may be waiting (the pressure fell, or the floor's turn came). */
+  private readonly resume: ResumeLoop = () => {
+    this.startOffered();
+    if (this.demand) this.signal?.();
+  };
+
+  /** The pressure fell. */
   private relieved(): void {
     // After the current turn: the request whose answer relieved the pressure finishes first.
-    setImmediate(() => {
-      this.startOffered();
-      if (this.demand) this.signal?.();
-    });
+    setImmediate(this.resume);
+  }
+
+  private take(count: number): void {
+    this.busy += count;
+    this.pressure?.backgroundStarted(count, this.resume);
+  }
+
+  private give(count: number): void {
+    this.busy -= count;
+    this.pressure?.backgroundEnded(count);
   }
 
   /** An item was sent on this node (fetch it). */
@@ -81,15 +93,16 @@ export class SlotLoop<T> {
     this.startOffered();
     while (!this.stopped) {
       if (this.free === 0 || !this.demand) {
+        if (this.demand) this.pressure?.waitForFloor(this.resume);
         if (await this.sleep()) this.demand = true;
         continue;
       }
       // The fetch holds the slots it asks for, so that offered items cannot take them meanwhile.
       const requested = this.free;
-      this.busy += requested;
+      this.take(requested);
       this.sentDuringFetch = false;
       const items = await fetch(requested).catch(() => [] as T[]);
-      this.busy -= requested - items.length;
+      this.give(requested - items.length);
       this.demand = items.length === requested || this.sentDuringFetch;
       for (const item of items) this.launch(item);
       this.startOffered();
@@ -102,13 +115,14 @@ export class SlotLoop<T> {
 
   private startOffered(): void {
     while (this.start && !this.stopped && this.free > 0 && this.offered.length > 0) {
-      this.busy += 1;
+      this.take(1);
       this.launch(this.offered.shift()!);
     }
+    if (this.start && !this.stopped && this.offered.length > 0) this.pressure?.waitForFloor(this.resume);
   }
 
   private slotFreed(): void {
-    this.busy -= 1;
+    this.give(1);
     this.startOffered();
     if (this.free === 0 || !this.demand || this.refillScheduled) return;
     this.refillScheduled = true;

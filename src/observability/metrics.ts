@@ -247,7 +247,7 @@ function intakeGauges(registry: Registry, intake: IntakePressure): void {
   });
   new Gauge({
     name: 'gatehouse_background_yielding',
-    help: `1 while this node's provider jobs and callback deliveries run one slot each because Gate requests crowd it (INTAKE_PRIORITY_REQUESTS), else 0.`,
+    help: `1 while this node's provider jobs and callback deliveries share one slot because Gate requests crowd it (INTAKE_PRIORITY_REQUESTS), else 0.`,
     registers: [registry],
     collect() {
       this.set(intake.high ? 1 : 0);
