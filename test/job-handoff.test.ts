@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobQueue, queueNames } from '../src/jobs/queue.ts';
-import { withTransaction } from '../src/store/db.ts';
+import { randomUUID } from 'node:crypto';
+import { withTransaction, type Queryable } from '../src/store/db.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 /**
@@ -25,6 +26,16 @@ afterEach(async () => {
 after(async () => {
   await database.drop();
 });
+
+/** Jobs of `name` written by a statement of ours, as the Gate's accept writes its provider jobs with its payments. */
+async function writeAlongside(queue: JobQueue, db: Queryable, data: readonly object[], here = true): Promise<string[]> {
+  const alongside = queue.jobsAlongside(name, { here });
+  const jobs = data.map((item) => ({ id: randomUUID(), data: item }));
+  const input = jobs.map((job) => ({ ...job, name, startAfter: alongside.startAfter }));
+  await db.query(`WITH job AS (${alongside.insertReading('$1::json', 2)}) SELECT 1`, [JSON.stringify(input), ...alongside.parameters]);
+  alongside.written(db, jobs);
+  return jobs.map((job) => job.id);
+}
 
 /** A node's queue working `name`; `handle` sees each run. */
 async function node(handle: (data: { key: string }) => Promise<void>, slots = 4): Promise<JobQueue> {
@@ -58,7 +69,7 @@ test('jobs sent here run once each on the sending node, none on another node pol
   const sender = await node(record('sender'), 8);
   await node(record('other'));
   const keys = Array.from({ length: 8 }, (_, index) => `here-${index}`);
-  await withTransaction(database.pool, (tx) => sender.sendMany(name, keys.slice(0, 4).map((key) => ({ key })), tx, { here: true }));
+  await withTransaction(database.pool, (tx) => writeAlongside(sender, tx, keys.slice(0, 4).map((key) => ({ key }))));
   for (const key of keys.slice(4)) await sender.send(name, { key }, { here: true });
   await waitUntil(() => keys.every((key) => runs[key]), 5_000, 'every job run');
   await sleep(2_500); // past the lease: a job left behind would now be fetched and run again
@@ -95,4 +106,19 @@ test("a job handed to a node that died before running it is run by another node 
   assert.ok(otherRuns[0] - sentAtMs >= 2_000 - 100, `run ${otherRuns[0] - sentAtMs} ms after it was sent: not before its lease ran out`);
   await sleep(500);
   assert.equal(otherRuns.length, 1);
+});
+
+test("a job written alongside another statement is the job pg-boss's own insert writes: retries, expiry, retention, policy", async () => {
+  const queue = new JobQueue({ connectionString: database.connectionString, pollingIntervalSeconds: 60, expireInSeconds: 2, maintenanceIntervalSeconds: 60 });
+  queues.push(queue);
+  await queue.start();
+  const [alongsideId] = await writeAlongside(queue, database.pool, [{ key: 'alongside' }], false);
+  const ownId = await queue.boss.send(name, { key: 'own' });
+  const columns = `priority, state, retry_limit, retry_count, retry_delay, retry_backoff, expire_in, singleton_key, dead_letter, policy,
+    (keep_until - start_after) AS kept_for, start_after <= now() AS due`;
+  const read = async (id: string | null) => (await database.pool.query(`SELECT ${columns} FROM pgboss.job WHERE id = $1`, [id])).rows[0];
+  const [alongside, own] = [await read(alongsideId), await read(ownId)];
+  assert.ok(alongside, 'the job written alongside exists');
+  assert.deepEqual(alongside, own);
+  assert.equal(alongside.retry_limit, 20, "the queue's own retry limit, not pg-boss's default");
 });

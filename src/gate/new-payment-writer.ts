@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { GateError } from '../domain/errors.ts';
 import { queueNames } from '../jobs/queue.ts';
 import type { PlatformContext } from '../processing/context.ts';
-import { withTransaction, type Queryable } from '../store/db.ts';
+import type { Queryable } from '../store/db.ts';
 import { insertNewPayments, paymentKey, type NewPaymentRow, type WrittenPayment } from '../store/new-payments.ts';
 import type { Project } from '../store/projects.ts';
 import { checkOnboardingGrants } from './permission-rules.ts';
@@ -30,25 +31,26 @@ interface Waiting extends Entry {
   reject: (error: unknown) => void;
 }
 
-/** Rows per transaction: one statement's JSON stays small, and a batch's latency short. */
+/** Rows per statement: its JSON stays small, and a batch's latency short. */
 const batchRowsMax = 64;
-/** Transactions in flight at once: while they run, new accepts gather into the next batch. */
+/** Statements in flight at once: while they run, new accepts gather into the next batch. */
 const defaultWritersMax = 4;
 
 /**
  * Group accept. Every accepted sale, auth or payout is a payment, its first
- * operation, their timers and a provider job, written in one transaction:
- * one insert statement plus one job insert, whatever the number of rows.
- * Up to `defaultWritersMax` transactions run at once, each for the accepts that
+ * operation, their timers and a provider job, written by ONE statement
+ * (atomic on its own: no BEGIN, no COMMIT), whatever the number of rows.
+ * Up to `defaultWritersMax` statements run at once, each for the accepts that
  * arrived while the previous ones ran, so an idle node writes each accept
  * at once (no waiting for a batch to fill) and a busy one shares each round
  * trip and each commit's WAL flush among many accepts. That is how the
  * platform's accept rate follows PostgreSQL's commit rate rather than its
- * round-trip rate (docs/performance.md).
+ * round-trip rate, and why an accept waits for one round trip, not four
+ * (docs/performance.md).
  *
  * Each caller still gets its own answer: a payment_id that exists already
  * is 3041 for that request only; a batch that fails as a whole (one row
- * breaking a constraint) is written again one row per transaction, so one
+ * breaking a constraint) is written again one row per statement, so one
  * bad row fails alone.
  */
 export class NewPaymentWriter {
@@ -123,29 +125,37 @@ export async function writeNewPaymentIn(context: PlatformContext, db: Queryable,
 }
 
 /**
- * Writes the plans in one transaction on `db` (the Gate's pool, or a transaction
- * that this one joins): the onboarding rights of production projects are
- * read in it before anything is written; answers come back in the plans'
- * order, a GateError for each refused or duplicate one.
+ * Writes the plans in ONE statement on `db` (the Gate's pool, where it
+ * commits on its own, or the caller's open transaction, which it joins): the
+ * onboarding rights of production projects are read before anything is
+ * written; answers come back in the plans' order, a GateError for each
+ * refused or duplicate one.
  */
 async function writeNewPayments(context: PlatformContext, db: Queryable, items: readonly Entry[]): Promise<Answer[]> {
-  return withTransaction(db, async (tx) => {
-    const refusals = new Map<string, GateError>();
-    for (const { plan, key } of items) {
-      try {
-        await checkOnboardingGrants(tx, plan.project, plan.method, plan.row.operation.type);
-      } catch (error) {
-        if (!(error instanceof GateError)) throw error;
-        refusals.set(key, error);
-      }
-    }
-    const writable = items.filter((item) => !refusals.has(item.key));
-    const written = writable.length === 0 ? new Map<string, WrittenPayment>() : await insertNewPayments(tx, writable.map((item) => item.plan.row));
-    const jobs = writable.flatMap((item) => {
-      const payment = written.get(item.key);
-      return payment ? [{ ...item.job, operationId: String(payment.operationId) }] : [];
-    });
-    await context.queue.sendMany(queueNames.operationExecute, jobs, tx, { here: true });
-    return items.map(({ plan, key }) => refusals.get(key) ?? written.get(key) ?? new GateError('paymentIdExists', plan.row.payment.paymentId));
+  const refusals = await onboardingRefusals(db, items);
+  const writable = items.filter((item) => !refusals.has(item.key));
+  const alongside = context.queue.jobsAlongside(queueNames.operationExecute, { here: true });
+  const perRow = writable.map((item) => ({ id: randomUUID(), data: item.job }));
+  const written =
+    writable.length === 0 ? new Map<string, WrittenPayment>() : await insertNewPayments(db, writable.map((item) => item.plan.row), { alongside, perRow });
+  const jobs = writable.flatMap((item, index) => {
+    const payment = written.get(item.key);
+    return payment ? [{ id: perRow[index].id, data: { ...item.job, operationId: String(payment.operationId) } }] : [];
   });
+  alongside.written(db, jobs);
+  return items.map(({ plan, key }) => refusals.get(key) ?? written.get(key) ?? new GateError('paymentIdExists', plan.row.payment.paymentId));
+}
+
+/** The plans a production project's PayPal onboarding does not allow, by key (test projects read nothing). */
+async function onboardingRefusals(db: Queryable, items: readonly Entry[]): Promise<Map<string, GateError>> {
+  const refusals = new Map<string, GateError>();
+  for (const { plan, key } of items) {
+    try {
+      await checkOnboardingGrants(db, plan.project, plan.method, plan.row.operation.type);
+    } catch (error) {
+      if (!(error instanceof GateError)) throw error;
+      refusals.set(key, error);
+    }
+  }
+  return refusals;
 }

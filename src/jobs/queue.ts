@@ -108,6 +108,48 @@ interface HandedOffJob {
   startByMs: number;
 }
 
+/** Jobs written as a CTE of another statement: see `JobQueue.jobsAlongside`. */
+export interface JobsAlongside {
+  name: QueueName;
+  /** pg-boss's `startAfter` for these jobs (seconds from now, as text): the hand-off lease, or null to start at once. */
+  startAfter: string | null;
+  /** Values for the CTE's parameters, numbered from the `firstParameter` given to `insertReading`. */
+  parameters: readonly unknown[];
+  /** The CTE's body: pg-boss's insert of the jobs in `jobsJson`, an SQL expression of a JSON array of `{id, name, data, startAfter}`. */
+  insertReading(jobsJson: string, firstParameter: number): string;
+  /** Once the statement's transaction has committed (at once outside one): wakes or hands off the jobs written. */
+  written(db: Queryable, jobs: readonly { id: string; data: object }[]): void;
+}
+
+interface PgBossInsert {
+  defaults: readonly unknown[];
+  readingFrom(jobsJson: string, firstParameter: number): string;
+}
+
+/**
+ * Reads pg-boss's insert statement and its default parameters off
+ * `boss.insert` (given a database that only records), so that a CTE written
+ * with it stays what pg-boss itself writes. Its first parameter is the jobs'
+ * JSON (`json_to_recordset($1)`); an upgrade that changes that fails the
+ * node's start, not a payment.
+ */
+async function capturePgBossInsert(boss: PgBoss): Promise<PgBossInsert> {
+  let captured: { text: string; values: unknown[] } | undefined;
+  const recorder = { executeSql: async (text: string, values: unknown[]) => ((captured = { text, values }), { rows: [] }) };
+  await boss.insert([], { db: recorder } as PgBoss.InsertOptions);
+  const jobsSource = 'json_to_recordset($1)';
+  if (!captured || captured.text.split(jobsSource).length !== 2 || /\$1(?!\d)/.test(captured.text.replace(jobsSource, ''))) {
+    throw new Error('pg-boss: its job insert no longer reads its jobs from json_to_recordset($1); see JobQueue.jobsAlongside');
+  }
+  const [before, after] = captured.text.split(jobsSource);
+  // pg-boss's $2.. become the caller's firstParameter..
+  const renumbered = (part: string, firstParameter: number) => part.replace(/\$(\d+)/g, (_match, digits: string) => `$${Number(digits) - 2 + firstParameter}`);
+  return {
+    defaults: captured.values.slice(1),
+    readingFrom: (jobsJson, firstParameter) => `${renumbered(before, firstParameter)}json_to_recordset(${jobsJson})${renumbered(after, firstParameter)}`,
+  };
+}
+
 type SlotItem<T> = { fetched: PgBoss.Job<T> } | { handedOff: HandedOffJob };
 
 export class JobQueue {
@@ -120,6 +162,8 @@ export class JobQueue {
   /** True between start() and stop(); /ready reads it. */
   started = false;
   private statistics: PlannerStatisticsKeeper | undefined;
+  /** pg-boss's job insert, read off it at start (`jobsAlongside`). */
+  private jobInsert: PgBossInsert | undefined;
 
   constructor(private readonly settings: QueueSettings) {
     this.boss = new PgBoss({
@@ -150,6 +194,7 @@ export class JobQueue {
 
   async start(): Promise<void> {
     await this.boss.start();
+    this.jobInsert = await capturePgBossInsert(this.boss);
     // Nodes starting together on a fresh database would deadlock creating the
     // same queues (pg-boss adds a partition per queue): one node at a time.
     const client = new pg.Client({ connectionString: this.settings.connectionString });
@@ -226,16 +271,25 @@ export class JobQueue {
   }
 
   /**
-   * Sends many jobs of one queue in ONE statement, in the open transaction
-   * `db`; wakes this node's workers after its commit, or, sent `here`, hands
-   * the jobs to them.
+   * Jobs of one queue to be written by another statement, as one of its
+   * CTEs, so that what makes the jobs necessary and the jobs commit in one
+   * round trip (the Gate's accept: `insertNewPayments`). The CTE is pg-boss's
+   * own insert (defaults, the queue's retry and expiry settings, its
+   * policy), reading its jobs from an SQL expression instead of a parameter.
+   * Once the statement has committed, `written` wakes this node's workers
+   * or, sent `here`, hands the jobs to them.
    */
-  async sendMany(name: QueueName, carried: readonly object[], db: Queryable, options: { here?: boolean } = {}): Promise<void> {
-    if (carried.length === 0) return;
+  jobsAlongside(name: QueueName, options: { here?: boolean } = {}): JobsAlongside {
+    const insert = this.jobInsert;
+    if (!insert) throw new Error('jobsAlongside: the queue has not started');
     const leaseSeconds = options.here ? this.handOffLeaseSeconds(name) : undefined;
-    const jobs = carried.map((data) => ({ id: randomUUID(), name, data, ...(leaseSeconds === undefined ? {} : { startAfter: String(leaseSeconds) }) }));
-    await this.boss.insert(jobs, { db: { executeSql: (text: string, values: unknown[]) => db.query(text, values) } });
-    afterCommit(db, () => (leaseSeconds === undefined ? this.wake(name) : this.handOff(name, jobs, leaseSeconds)));
+    return {
+      name,
+      startAfter: leaseSeconds === undefined ? null : String(leaseSeconds),
+      parameters: insert.defaults,
+      insertReading: (jobsJson, firstParameter) => insert.readingFrom(jobsJson, firstParameter),
+      written: (db, jobs) => afterCommit(db, () => (leaseSeconds === undefined ? this.wake(name) : this.handOff(name, jobs, leaseSeconds))),
+    };
   }
 
   /** Wakes this node's idle workers of `name` now instead of at their next poll. */
