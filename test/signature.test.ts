@@ -664,3 +664,43 @@ describe('Payment Page helpers', () => {
     assert.equal(verifyPaymentPageQuery(repeated, SECRET), false);
   });
 });
+
+describe('the strings a verifier tries', () => {
+  // Keys that make the orderings disagree: digits of different lengths, leading zeros, case, non-ASCII (outside the BMP too), ':' and '__proto__'.
+  const keyPool = ['a', 'B', 'b', 'ab', 'a_b', '1', '2', '10', '007', 'é', 'z', '😀', 'ｚ', 'a:b', '__proto__', 'amount', 'id', 'e'];
+  const valuePool = ['', 'x', '1', 'é', 'a;b', 'A', '😀'];
+
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+
+  function message(next: () => number, depth: number, plainKeysOnly: boolean): Record<string, unknown> | unknown[] {
+    const pick = <T>(pool: readonly T[]) => pool[Math.floor(next() * pool.length)];
+    const value = (): unknown => (depth < 3 && next() < 0.3 ? message(next, depth + 1, plainKeysOnly) : next() < 0.3 ? Math.floor(next() * 100) : pick(valuePool));
+    if (depth > 0 && next() < 0.25) return Array.from({ length: Math.floor(next() * 13) }, value);
+    const keys = plainKeysOnly ? keyPool.filter((key) => !key.includes(':') && key !== '__proto__') : keyPool;
+    const object: Record<string, unknown> = {};
+    for (let count = 1 + Math.floor(next() * 6); count > 0; count--) Object.defineProperty(object, pick(keys), { value: value(), enumerable: true, configurable: true, writable: true });
+    return object;
+  }
+
+  it('are exactly the distinct strings the orderings render, for 3,000 generated messages', async () => {
+    const { collectLeaves, distinctStringsToSign, renderLeaves } = await import('../src/signature/string-to-sign.ts');
+    const next = random(20261125);
+    let shortcuts = 0;
+    for (let index = 0; index < 3_000; index++) {
+      const generated = message(next, 0, index % 2 === 0);
+      const leaves = collectLeaves(generated, { integersOnly: false });
+      const expected = new Set(ORDERINGS.map((ordering) => renderLeaves(leaves, ordering)));
+      const tried = distinctStringsToSign(leaves);
+      assert.deepEqual([...tried].sort(), [...expected].sort(), JSON.stringify(generated));
+      if (expected.size === 1) shortcuts++;
+    }
+    // Both kinds were exercised: messages on which every ordering agrees, and messages on which some disagree.
+    assert.ok(shortcuts > 100 && shortcuts < 2_900, `${shortcuts} of 3,000 messages had a single string`);
+  });
+});

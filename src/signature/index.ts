@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { collectLeaves, renderLeaves, ORDERINGS, SIGNING_ORDERING, type Ordering } from './string-to-sign.ts';
+import { collectLeaves, distinctStringsToSign, renderLeaves, ORDERINGS, SIGNING_ORDERING, type Ordering } from './string-to-sign.ts';
 
 export {
   ORDERINGS,
@@ -232,8 +232,7 @@ export function signPaymentPageParams(
 function candidateStrings(readings: readonly unknown[]): string[] {
   const candidates = new Set<string>();
   for (const reading of readings) {
-    const leaves = collectLeaves(reading, { integersOnly: false });
-    for (const ordering of ORDERINGS) candidates.add(renderLeaves(leaves, ordering));
+    for (const candidate of distinctStringsToSign(collectLeaves(reading, { integersOnly: false }))) candidates.add(candidate);
   }
   return [...candidates];
 }

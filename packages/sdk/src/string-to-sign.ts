@@ -129,6 +129,52 @@ export function renderLeaves(leaves: readonly Leaf[], ordering: Ordering): strin
   }
 }
 
+/**
+ * Every distinct string `leaves` give under the orderings: what a verifier
+ * tries. Ordinary messages (no `:` in a key, no `__proto__` key) give every
+ * ordering the same items, only perhaps in another order, so they are
+ * sorted once (our ordering) and another ordering is rendered only when that
+ * order is not already strictly ascending by its comparator (it would sort
+ * to the same sequence); equal to rendering each ordering, at about a fifth
+ * of the cost.
+ *
+ * @example
+ * distinctStringsToSign(collectLeaves({ general: { project_id: 1 } }, { integersOnly: false })) // Set { 'general:project_id:1' }
+ */
+export function distinctStringsToSign(leaves: readonly Leaf[]): Set<string> {
+  if (!leaves.every(hasPlainSegments)) return new Set(ORDERINGS.map((ordering) => renderLeaves(leaves, ordering)));
+  const entries = leaves.map((leaf) => {
+    const path = leaf.segments.join(PATH_SEPARATOR);
+    const item = path + PATH_SEPARATOR + leaf.value;
+    return { segments: leaf.segments, path, item, pathBytes: Buffer.from(path, 'utf8'), itemBytes: Buffer.from(item, 'utf8') };
+  });
+  type Entry = (typeof entries)[number];
+  entries.sort((left, right) => naturalCompare(left.pathBytes, right.pathBytes));
+  const strings = new Set([entries.map(({ item }) => item).join(ITEM_SEPARATOR)]);
+  const others: [Ordering, (left: Entry, right: Entry) => number][] = [
+    ['full-path-codepoint', (left, right) => compareBytes(left.pathBytes, right.pathBytes)],
+    ['whole-string-codepoint', (left, right) => compareBytes(left.itemBytes, right.itemBytes)],
+    ['whole-string-utf16', (left, right) => compareCodeUnits(left.item, right.item)],
+    ['js-levelwise', (left, right) => compareKeySequences(left.segments, right.segments)],
+  ];
+  for (const [ordering, compare] of others) {
+    if (!strictlyAscending(entries, compare)) strings.add(renderLeaves(leaves, ordering));
+  }
+  return strings;
+}
+
+/** No segment that an ordering writes or drops differently: `:` (escaped by one ordering only, and able to merge paths) or `__proto__`. */
+function hasPlainSegments(leaf: Leaf): boolean {
+  return leaf.segments.every((segment) => !segment.includes(PATH_SEPARATOR) && segment !== '__proto__');
+}
+
+function strictlyAscending<T>(items: readonly T[], compare: (left: T, right: T) => number): boolean {
+  for (let index = 1; index < items.length; index++) {
+    if (compare(items[index - 1], items[index]) >= 0) return false;
+  }
+  return true;
+}
+
 interface Walk {
   readonly leaves: Leaf[];
   entriesVisited: number;
