@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
 import { afterCommit, PreparingClient, type Queryable } from '../store/db.ts';
