@@ -21,14 +21,15 @@ after(async () => {
   await stopTestServer();
 });
 
-async function paymentRows(paymentId: string): Promise<number> {
-  const { rows } = await gh.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM payments WHERE payment_id = $1', [paymentId]);
+async function countRows(table: 'payments' | 'operations' | 'scheduled_tasks', paymentId?: string): Promise<number> {
+  const where = paymentId === undefined ? '' : ' WHERE payment_id = $1';
+  const { rows } = await gh.database.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}${where}`, paymentId === undefined ? [] : [paymentId]);
   return rows[0].n;
 }
 
 test('a sale whose provider job cannot be written is refused with 1000 and leaves no payment, operation or timer behind; sent again, it goes through', async () => {
-  const operationsBefore = (await gh.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM operations')).rows[0].n;
-  const tasksBefore = (await gh.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM scheduled_tasks')).rows[0].n;
+  const operationsBefore = await countRows('operations');
+  const tasksBefore = await countRows('scheduled_tasks');
   // Every job insert now fails: the last part of the accept's statement.
   await gh.database.pool.query('ALTER TABLE pgboss.job ADD CONSTRAINT test_no_new_jobs CHECK (false) NOT VALID');
   let refused;
@@ -39,14 +40,14 @@ test('a sale whose provider job cannot be written is refused with 1000 and leave
   }
   assert.equal(refused.status, 500, JSON.stringify(refused.json));
   assert.equal(refused.json.code, '1000');
-  assert.equal(await paymentRows('atomic-1'), 0, 'no payment without its job');
-  assert.equal((await gh.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM operations')).rows[0].n, operationsBefore);
-  assert.equal((await gh.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM scheduled_tasks')).rows[0].n, tasksBefore);
+  assert.equal(await countRows('payments', 'atomic-1'), 0, 'no payment without its job');
+  assert.equal(await countRows('operations'), operationsBefore);
+  assert.equal(await countRows('scheduled_tasks'), tasksBefore);
 
   // The payment_id was not taken: the merchant's retry is accepted and processed.
   const accepted = await gh.gate('/v2/payment/wallet/paypal/sale', saleBody(gh.project.id, 'atomic-1'));
   assert.equal(accepted.status, 200, JSON.stringify(accepted.json));
   const redirect = await gh.waitForCallback((body) => body.payment?.id === 'atomic-1' && body.operation?.code === '9999');
   assert.ok(redirect.redirect_data?.url, JSON.stringify(redirect));
-  assert.equal(await paymentRows('atomic-1'), 1);
+  assert.equal(await countRows('payments', 'atomic-1'), 1);
 });

@@ -137,10 +137,11 @@ async function capturePgBossInsert(boss: PgBoss): Promise<PgBossInsert> {
   const recorder = { executeSql: async (text: string, values: unknown[]) => ((captured = { text, values }), { rows: [] }) };
   await boss.insert([], { db: recorder } as PgBoss.InsertOptions);
   const jobsSource = 'json_to_recordset($1)';
-  if (!captured || captured.text.split(jobsSource).length !== 2 || /\$1(?!\d)/.test(captured.text.replace(jobsSource, ''))) {
+  const parts = captured?.text.split(jobsSource) ?? [];
+  if (!captured || parts.length !== 2 || parts.some((part) => /\$1(?!\d)/.test(part))) {
     throw new Error('pg-boss: its job insert no longer reads its jobs from json_to_recordset($1); see JobQueue.jobsAlongside');
   }
-  const [before, after] = captured.text.split(jobsSource);
+  const [before, after] = parts;
   // pg-boss's $2.. become the caller's firstParameter..
   const renumbered = (part: string, firstParameter: number) => part.replace(/\$(\d+)/g, (_match, digits: string) => `$${Number(digits) - 2 + firstParameter}`);
   return {
@@ -286,7 +287,7 @@ export class JobQueue {
       name,
       startAfter: leaseSeconds === undefined ? null : String(leaseSeconds),
       parameters: insert.defaults,
-      insertReading: (jobsJson, firstParameter) => insert.readingFrom(jobsJson, firstParameter),
+      insertReading: insert.readingFrom,
       written: (db, jobs) => afterCommit(db, () => (leaseSeconds === undefined ? this.wake(name) : this.handOff(name, jobs, leaseSeconds))),
     };
   }

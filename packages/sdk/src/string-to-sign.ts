@@ -146,7 +146,7 @@ export function distinctStringsToSign(leaves: readonly Leaf[]): Set<string> {
   const entries = leaves.map((leaf) => {
     const path = leaf.segments.join(PATH_SEPARATOR);
     const item = path + PATH_SEPARATOR + leaf.value;
-    return { segments: leaf.segments, path, item, pathBytes: Buffer.from(path, 'utf8'), itemBytes: Buffer.from(item, 'utf8') };
+    return { segments: leaf.segments, item, pathBytes: Buffer.from(path, 'utf8'), itemBytes: Buffer.from(item, 'utf8') };
   });
   type Entry = (typeof entries)[number];
   entries.sort((left, right) => naturalCompare(left.pathBytes, right.pathBytes));
